@@ -73,8 +73,8 @@ def sample_case(seed: int, index: int, frames=(100, 250), fps=(45, 55), heart_ra
     rng = np.random.default_rng([seed, index])
     ef = float(sample_ef(rng)[0])
     # dilated hearts have low EF: EDV rises and the LV gets rounder as EF falls
-    edv = float(np.clip(rng.normal(105 + 2.2 * (55 - ef), 16), 55, 320))
-    aspect = float(np.clip(rng.normal(3.0 - 0.018 * max(0.0, 55 - ef), 0.15), 2.1, 3.5))
+    edv = float(np.clip(rng.normal(100 + 3.0 * max(0.0, 55 - ef) - 1.5 * max(0.0, ef - 55), 20), 45, 320))
+    aspect = float(np.clip(rng.normal(3.0 - 0.022 * max(0.0, 55 - ef), 0.12), 2.0, 3.5))
     return Case(
         file_name=f"0X{int(rng.integers(0, 2**63)):016X}",
         ef_target=ef, edv_ml=edv, aspect=aspect,

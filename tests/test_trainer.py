@@ -1,0 +1,49 @@
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+
+SCRIPT = r'''
+import sys, torch
+torch.set_num_threads(1)
+from cardiacclip.data import EchoNet
+from cardiacclip.model import CardiacCLIP, model_config
+from cardiacclip.trainer import Trainer, seed_everything
+root, out = sys.argv[1], sys.argv[2]
+seed_everything(0)
+clip = dict(length=4, period=8)
+model = CardiacCLIP(model_config("cardiacclip", image_size=48))
+tr = Trainer(model, EchoNet(root, "TRAIN", pad=12, **clip), EchoNet(root, "VAL", **clip), out, epochs=4, steps_per_epoch=4,
+             batch_size=4, lrs={"image": 1e-3, "text": 5e-4, "mfl": 1e-3, "head": 3e-3}, progress=False)
+tr.fit()
+'''
+
+
+def _run(root, out, kill_after_epoch=None):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    p = subprocess.Popen([sys.executable, "-c", SCRIPT, str(root), str(out)], env=env)
+    if kill_after_epoch is None:
+        assert p.wait(timeout=600) == 0
+        return
+    hist = Path(out) / "history.csv"
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if hist.is_file() and len(pd.read_csv(hist)) >= kill_after_epoch:
+            time.sleep(0.7)                                  # now somewhere inside the next epoch
+            break
+        assert p.poll() is None, "training ended before it could be killed"
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL); p.wait()
+
+
+def test_killed_run_resumes_to_the_same_result(echo_root, tmp_path):
+    _run(echo_root, tmp_path / "full")
+    _run(echo_root, tmp_path / "killed", kill_after_epoch=2)
+    killed = pd.read_csv(tmp_path / "killed" / "history.csv")
+    assert 2 <= len(killed) < 4                             # it really was interrupted
+    _run(echo_root, tmp_path / "killed")                    # restart: resumes from last.pt
+    full = pd.read_csv(tmp_path / "full" / "history.csv")
+    resumed = pd.read_csv(tmp_path / "killed" / "history.csv")
+    assert len(resumed) == 4
+    for col in ("train_total", "val_mae", "val_rmse"):
+        assert abs(resumed[col].iloc[-1] - full[col].iloc[-1]) < 1e-3, col
