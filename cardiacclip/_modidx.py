@@ -170,6 +170,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'cardiacclip.trainer.cosine_schedule': ('trainer.html#cosine_schedule', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.ef_metrics': ('trainer.html#ef_metrics', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.epoch_indices': ('trainer.html#epoch_indices', 'cardiacclip/trainer.py'),
+                                     'cardiacclip.trainer.init_distributed': ('trainer.html#init_distributed', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.make_optimizer': ('trainer.html#make_optimizer', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.pick_device': ('trainer.html#pick_device', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.predict': ('trainer.html#predict', 'cardiacclip/trainer.py'),
