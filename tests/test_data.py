@@ -154,3 +154,14 @@ def test_bad_parameters(echo_root, kw, match):
 def test_missing_root(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere"):
         EchoNet(tmp_path / "nowhere")
+
+
+def test_span_read_equals_per_frame_access(echo_root):
+    "Reading a dense request as one span returns exactly the frames decord's per-frame access returns."
+    import decord
+    from cardiacclip.data import video_path
+    ds = EchoNet(echo_root, "TEST", length=8, period=6, targets=("EF",))
+    idx = np.arange(5, 5 + 8 * 6, 6)
+    frames, _ = ds.read(0, idx)
+    direct = decord.VideoReader(str(video_path(echo_root, ds.filelist.FileName[0]))).get_batch(list(idx)).asnumpy()
+    assert np.array_equal(frames, direct)

@@ -46,7 +46,9 @@ def site():
     "Stage the notebooks and reports, then build _docs/ with mkdocs (material theme, mkdocs-jupyter)."
     shutil.rmtree(STAGE, ignore_errors=True); STAGE.mkdir()
     for nb in sorted(NBS.glob("*.ipynb")):
-        text = nb.read_text().replace("../reports/", "reports/")
+        up = "" if nb.name == "index.ipynb" else "../"                  # pages live at <name>/ (directory URLs)
+        text = nb.read_text().replace("../reports/", f"{up}reports/")
+        text = re.sub(r"\]\((\d\d[a-z]?_[\w-]+)\.ipynb\)", rf"]({up}\1/)", text)   # chapter links -> page URLs
         (STAGE / nb.name).write_text(text)
     if (ROOT / "reports").is_dir(): shutil.copytree(ROOT / "reports", STAGE / "reports")
     r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml")], cwd=ROOT,
