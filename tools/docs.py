@@ -65,7 +65,6 @@ class _Page(HTMLParser):
         a = dict(attrs)
         if tag == "img": self.imgs.append(a.get("src", ""))
         if tag == "a" and a.get("href"): self.links.append(a["href"])
-        if "jp-RenderedText" in a.get("class", "") and a.get("data-mime-type") == "application/vnd.jupyter.stderr": pass
         if any(k in a.get("class", "") for k in ("output_error", "jp-OutputArea-output jp-RenderedText jp-mod-error")): self.errors += 1
 
 
