@@ -56,7 +56,7 @@ class EchoZoom(nn.Module):
         self.proj = nn.Linear(s * c, d, bias=False)
         with torch.no_grad():
             pre = backbone.clip.visual.head.proj.weight               # (D, C)
-            self.proj.weight.copy_(torch.cat([pre / s] * s, dim=1))
+            self.proj.weight.zero_(); self.proj.weight[:, :c].copy_(pre)   # [P, 0, ...]: starts as scale 1
 
     def feature_map(self, x):
         "The multi-scale map (N, C*S, h, w) of preprocessed frames."

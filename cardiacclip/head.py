@@ -10,8 +10,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['CATEGORY_NAMES', 'CATEGORY_EDGES', 'HYPERDYNAMIC_ABOVE', 'BIN_VALUES', 'EF_PREFIX', 'CATEGORY_PROMPTS', 'ef_category',
-           'ordinal_weights', 'soft_labels', 'coarse_losses', 'NumCLIPHead']
+__all__ = ['CATEGORY_NAMES', 'CATEGORY_EDGES', 'HYPERDYNAMIC_ABOVE', 'BIN_VALUES', 'EF_PREFIX', 'CATEGORY_PROMPTS',
+           'CATEGORY_RANGES', 'ef_category', 'category_texts', 'pool_categories', 'ordinal_weights', 'soft_labels',
+           'coarse_losses', 'NumCLIPHead']
 
 # %% ../nbs/05_numclip_head.ipynb #264780f1
 CATEGORY_NAMES = ("severely reduced", "moderately reduced", "mildly reduced", "normal", "hyperdynamic")
@@ -32,6 +33,25 @@ def ef_category(ef) -> torch.Tensor:
     ef = torch.as_tensor(ef, dtype=torch.float32)
     cat = torch.bucketize(ef, torch.tensor(CATEGORY_EDGES, device=ef.device), right=True)
     return torch.where(ef > HYPERDYNAMIC_ABOVE, torch.full_like(cat, 4), cat)
+
+# %% ../nbs/05_numclip_head.ipynb #632d51b6
+CATEGORY_RANGES = ((0, 29), (30, 44), (45, 54), (55, 70), (71, 100))     # integer EF values of each category
+
+def category_texts(mode: str = "ensemble") -> tuple[list, list]:
+    "(texts, category of each text): the prompts averaged into each category's text embedding."
+    if mode == "description": return list(CATEGORY_PROMPTS), list(range(len(CATEGORY_PROMPTS)))
+    if mode != "ensemble": raise ValueError(f"category_text must be 'ensemble' or 'description', got {mode!r}")
+    texts, cats = [], []
+    for k, (lo, hi) in enumerate(CATEGORY_RANGES):
+        texts += [CATEGORY_PROMPTS[k]] + [f"{EF_PREFIX} {v}% " for v in range(lo, hi + 1)]
+        cats += [k] * (hi - lo + 2)
+    return texts, cats
+
+def pool_categories(features: torch.Tensor, cats: torch.Tensor, k: int = 5) -> torch.Tensor:
+    "Mean of the L2-normalised text `features` (N, D) per category index `cats` (N,): (k, D)."
+    f = F.normalize(features.float(), dim=-1)
+    total = torch.zeros(k, f.shape[1], device=f.device, dtype=f.dtype).index_add(0, cats, f)
+    return total / torch.bincount(cats, minlength=k).clamp_min(1)[:, None].to(f.dtype)
 
 # %% ../nbs/05_numclip_head.ipynb #78f2b4bd
 def ordinal_weights(labels: torch.Tensor, k: int = 5, strength: float = 1.0) -> torch.Tensor:

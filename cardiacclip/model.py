@@ -11,7 +11,7 @@ import torch.nn as nn
 from .backbone import load_backbone, read_state_dict, load_state
 from .echozoom import EchoZoom
 from .mfl import MFL
-from .head import NumCLIPHead, CATEGORY_PROMPTS, CATEGORY_NAMES, ef_category
+from .head import NumCLIPHead, CATEGORY_NAMES, category_texts, pool_categories, ef_category
 from .prompts import PromptLearner
 
 # %% auto #0
@@ -30,7 +30,7 @@ METHODS = {
 GROUPS = ("image", "text", "mfl", "head", "prompts")
 DEFAULTS = dict(name="echoclip-tiny", checkpoint=None, image_size=None, scales=[1, 2], mfl_hidden=64, n_ctx=4,
                 loss_weights={"ce": 1.0, "kl": 1.0, "l1": 1.0}, ordinal_strength=1.0, soft_sigma=10.0, ef_mean=55.0,
-                grad_checkpointing=False)
+                grad_checkpointing=False, category_text="ensemble")
 
 def model_config(method: str, **overrides) -> dict:
     "A complete model config: DEFAULTS updated with `overrides` (e.g. `params.yaml`'s model section) and `method`."
@@ -66,8 +66,11 @@ class CardiacCLIP(nn.Module):
             numclip = spec["head"] == "numclip"
             w = config["loss_weights"] if numclip else {"ce": 0.0, "kl": 0.0, "l1": 1.0}
             self.head = NumCLIPHead(d, refine=numclip, strength=config["ordinal_strength"], sigma=config["soft_sigma"], weights=w)
-        self.prompts = PromptLearner(self.backbone, CATEGORY_PROMPTS, config["n_ctx"]) if spec["prompts"] == "coop" else None
-        self.register_buffer("prompt_tokens", self.backbone.tokenize(CATEGORY_PROMPTS), persistent=False)
+        texts, cats = category_texts(config["category_text"])
+        self.prompts = PromptLearner(self.backbone, texts, config["n_ctx"]) if spec["prompts"] == "coop" else None
+        self.register_buffer("prompt_tokens", self.backbone.tokenize(texts), persistent=False)
+        self.register_buffer("prompt_category", torch.tensor(cats), persistent=False)
+        self._text_cache = {}                                            # frozen text tower: category embeddings per device
         self.backbone.logit_scale.requires_grad_(False)                   # the CLIP temperature stays frozen
         self.backbone.clip.token_embedding.requires_grad_(False)         # vocabulary embeddings stay as pretrained
         self.set_trainable(spec["train"])
@@ -91,6 +94,7 @@ class CardiacCLIP(nn.Module):
         for g, ps in self.groups().items():
             for p in ps: p.requires_grad_(g in groups)
         self.trainable = tuple(g for g in GROUPS if g in groups)
+        self._text_cache.clear()
 
     def param_groups(self, lrs: dict, weight_decay: float = 0.0) -> list:
         "Optimizer groups for the trained groups with their learning rates; a group with lr 0 is frozen."
@@ -101,16 +105,27 @@ class CardiacCLIP(nn.Module):
                 for p in ps: p.requires_grad_(False)
             elif ps:
                 out.append({"params": ps, "lr": lr, "name": g, "weight_decay": weight_decay})
+        self.trainable = tuple(g["name"] for g in out)                  # a group with lr 0 is frozen from here on
+        self._text_cache.clear()
         if not out:
             raise ValueError(f"method {self.config['method']!r} trains {self.trainable} but every one has lr 0 in {lrs}")
         return out
 
     # ---- forward ----------------------------------------------------------------------------------------------
     def text_features(self) -> torch.Tensor:
-        "Embeddings (K, D) of the five category prompts (learned context for CoOp)."
-        if self.prompts is not None: return self.prompts()
-        with torch.set_grad_enabled(torch.is_grad_enabled() and "text" in self.trainable):
-            return self.backbone.encode_text(self.prompt_tokens)
+        "Embeddings (K, D) of the five categories: their prompts' mean (learned context for CoOp)."
+        cats = self.prompt_category
+        if self.prompts is not None: return pool_categories(self.prompts(), cats)
+        if "text" in self.trainable and torch.is_grad_enabled():
+            return pool_categories(self.backbone.encode_text(self.prompt_tokens), cats)
+        key = (cats.device, "text" in self.trainable)                   # a frozen text tower is encoded once
+        if key not in self._text_cache or "text" in self.trainable:
+            with torch.no_grad(): self._text_cache[key] = pool_categories(self.backbone.encode_text(self.prompt_tokens), cats)
+        return self._text_cache[key]
+
+    def train(self, mode: bool = True):
+        self._text_cache.clear()                                         # weights may have been loaded meanwhile
+        return super().train(mode)
 
     def frame_embeddings(self, video: torch.Tensor) -> torch.Tensor:
         "(B, T, 3, H, W) in 0-255 -> (B, T, D)."
@@ -174,6 +189,7 @@ def restore(model: CardiacCLIP, ck: dict, source="checkpoint"):
         raise ValueError(f"{source} does not match the '{model.config['method']}' model architecture: " + "; ".join(
             f"{n}: {few(x)}" for n, x in (("unexpected", unexpected), ("shape mismatch", shape), ("missing", missing)) if x))
     model.load_state_dict({**own, **sd}, strict=True)
+    model._text_cache.clear()
     return model
 
 def load_model(path, **config_overrides) -> CardiacCLIP:

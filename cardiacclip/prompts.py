@@ -16,8 +16,9 @@ __all__ = ['ZERO_SHOT_TEMPLATES', 'encode_text_embeddings', 'PromptLearner', 'ze
 def encode_text_embeddings(clip, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     "open_clip text features from token embeddings `x` (N, L, W); `tokens` (N, L) locate the end-of-text token."
     cast = clip.transformer.get_cast_dtype()
-    x = x.to(cast) + clip.positional_embedding.to(cast)
-    x = clip.transformer(x, attn_mask=clip.attn_mask)
+    n = x.shape[1]                                                      # may be shorter than the context length
+    x = x.to(cast) + clip.positional_embedding[:n].to(cast)
+    x = clip.transformer(x, attn_mask=clip.attn_mask[:n, :n] if clip.attn_mask is not None else None)
     x = clip.ln_final(x)
     x = text_global_pool(x, tokens, clip.text_pool_type, eos_token_id=getattr(clip, "text_eos_id", None))
     if clip.text_projection is not None:
@@ -33,6 +34,8 @@ class PromptLearner(nn.Module):
         clip = backbone.clip
         self.backbone_ref = [backbone]                                   # not a submodule: its weights are not ours
         tokens = backbone.tokenize([" ".join(["X"] * n_ctx) + " " + p for p in prompts])
+        if clip.attn_mask is not None and clip.text_pool_type == "argmax":   # causal, pooled at end-of-text: cut after it
+            tokens = tokens[:, :int(tokens.argmax(-1).max()) + 1]
         self.register_buffer("tokens", tokens, persistent=False)
         with torch.no_grad():
             emb = clip.token_embedding(tokens)
