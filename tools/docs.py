@@ -49,6 +49,9 @@ def site():
         up = "" if nb.name == "index.ipynb" else "../"                  # pages live at <name>/ (directory URLs)
         text = nb.read_text().replace("../reports/", f"{up}reports/")
         text = re.sub(r"\]\((\d\d[a-z]?_[\w-]+)\.ipynb\)", rf"]({up}\1/)", text)   # chapter links -> page URLs
+        # show_doc's [source] links need `git_url` in [tool.nbdev]; without it nbdev writes host-less "/blob/<branch>/..."
+        # paths that lead nowhere on the site, so they are left out until the project has a public repository URL
+        text = re.sub(r"\[source\]\(/blob/[^)]*\)\{[^}]*\}(\\n)*", "", text)
         (STAGE / nb.name).write_text(text)
     if (ROOT / "reports").is_dir(): shutil.copytree(ROOT / "reports", STAGE / "reports")
     r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml")], cwd=ROOT,
