@@ -10,9 +10,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['CATEGORY_NAMES', 'CATEGORY_EDGES', 'HYPERDYNAMIC_ABOVE', 'BIN_VALUES', 'EF_PREFIX', 'CATEGORY_PROMPTS',
-           'CATEGORY_RANGES', 'ef_category', 'category_texts', 'pool_categories', 'ordinal_weights', 'soft_labels',
-           'coarse_losses', 'NumCLIPHead']
+__all__ = ['CATEGORY_NAMES', 'CATEGORY_EDGES', 'HYPERDYNAMIC_ABOVE', 'BIN_VALUES', 'EF_PREFIX', 'CATEGORY_PROMPTS', 'ef_category',
+           'category_texts', 'pool_categories', 'ordinal_weights', 'soft_labels', 'coarse_losses', 'NumCLIPHead']
 
 # %% ../nbs/05_numclip_head.ipynb #264780f1
 CATEGORY_NAMES = ("severely reduced", "moderately reduced", "mildly reduced", "normal", "hyperdynamic")
@@ -35,16 +34,16 @@ def ef_category(ef) -> torch.Tensor:
     return torch.where(ef > HYPERDYNAMIC_ABOVE, torch.full_like(cat, 4), cat)
 
 # %% ../nbs/05_numclip_head.ipynb #632d51b6
-CATEGORY_RANGES = ((0, 29), (30, 44), (45, 54), (55, 70), (71, 100))     # integer EF values of each category
-
 def category_texts(mode: str = "ensemble") -> tuple[list, list]:
     "(texts, category of each text): the prompts averaged into each category's text embedding."
     if mode == "description": return list(CATEGORY_PROMPTS), list(range(len(CATEGORY_PROMPTS)))
     if mode != "ensemble": raise ValueError(f"category_text must be 'ensemble' or 'description', got {mode!r}")
+    values = torch.arange(101)
+    of = ef_category(values)                                            # each integer EF's category, by the same edges
     texts, cats = [], []
-    for k, (lo, hi) in enumerate(CATEGORY_RANGES):
-        texts += [CATEGORY_PROMPTS[k]] + [f"{EF_PREFIX} {v}% " for v in range(lo, hi + 1)]
-        cats += [k] * (hi - lo + 2)
+    for k, prompt in enumerate(CATEGORY_PROMPTS):
+        texts += [prompt] + [f"{EF_PREFIX} {v}% " for v in values[of == k].tolist()]
+        cats += [k] * (1 + int((of == k).sum()))
     return texts, cats
 
 def pool_categories(features: torch.Tensor, cats: torch.Tensor, k: int = 5) -> torch.Tensor:

@@ -70,7 +70,7 @@ class CardiacCLIP(nn.Module):
         self.prompts = PromptLearner(self.backbone, texts, config["n_ctx"]) if spec["prompts"] == "coop" else None
         self.register_buffer("prompt_tokens", self.backbone.tokenize(texts), persistent=False)
         self.register_buffer("prompt_category", torch.tensor(cats), persistent=False)
-        self._text_cache = {}                                            # frozen text tower: category embeddings per device
+        self._text_cache = {}                                            # frozen text tower: category embeddings by device
         self.backbone.logit_scale.requires_grad_(False)                   # the CLIP temperature stays frozen
         self.backbone.clip.token_embedding.requires_grad_(False)         # vocabulary embeddings stay as pretrained
         self.set_trainable(spec["train"])
@@ -94,7 +94,6 @@ class CardiacCLIP(nn.Module):
         for g, ps in self.groups().items():
             for p in ps: p.requires_grad_(g in groups)
         self.trainable = tuple(g for g in GROUPS if g in groups)
-        self._text_cache.clear()
 
     def param_groups(self, lrs: dict, weight_decay: float = 0.0) -> list:
         "Optimizer groups for the trained groups with their learning rates; a group with lr 0 is frozen."
@@ -106,7 +105,6 @@ class CardiacCLIP(nn.Module):
             elif ps:
                 out.append({"params": ps, "lr": lr, "name": g, "weight_decay": weight_decay})
         self.trainable = tuple(g["name"] for g in out)                  # a group with lr 0 is frozen from here on
-        self._text_cache.clear()
         if not out:
             raise ValueError(f"method {self.config['method']!r} trains {self.trainable} but every one has lr 0 in {lrs}")
         return out
@@ -116,15 +114,27 @@ class CardiacCLIP(nn.Module):
         "Embeddings (K, D) of the five categories: their prompts' mean (learned context for CoOp)."
         cats = self.prompt_category
         if self.prompts is not None: return pool_categories(self.prompts(), cats)
-        if "text" in self.trainable and torch.is_grad_enabled():
+        if "text" in self.trainable:                                    # weights that change: encode at every call
             return pool_categories(self.backbone.encode_text(self.prompt_tokens), cats)
-        key = (cats.device, "text" in self.trainable)                   # a frozen text tower is encoded once
-        if key not in self._text_cache or "text" in self.trainable:
-            with torch.no_grad(): self._text_cache[key] = pool_categories(self.backbone.encode_text(self.prompt_tokens), cats)
-        return self._text_cache[key]
+        if cats.device not in self._text_cache:                          # a frozen text tower is encoded once per device
+            with torch.no_grad():
+                self._text_cache[cats.device] = pool_categories(self.backbone.encode_text(self.prompt_tokens), cats)
+        return self._text_cache[cats.device]
+
+    # the cache holds the frozen text tower's output: forget it whenever what it was computed from may change
+    @property
+    def trainable(self) -> tuple: return self._trainable
+
+    @trainable.setter
+    def trainable(self, groups):
+        self._trainable = tuple(groups); self._text_cache.clear()
+
+    def load_state_dict(self, *args, **kwargs):
+        self._text_cache.clear()
+        return super().load_state_dict(*args, **kwargs)
 
     def train(self, mode: bool = True):
-        self._text_cache.clear()                                         # weights may have been loaded meanwhile
+        self._text_cache.clear()
         return super().train(mode)
 
     def frame_embeddings(self, video: torch.Tensor) -> torch.Tensor:
@@ -189,7 +199,6 @@ def restore(model: CardiacCLIP, ck: dict, source="checkpoint"):
         raise ValueError(f"{source} does not match the '{model.config['method']}' model architecture: " + "; ".join(
             f"{n}: {few(x)}" for n, x in (("unexpected", unexpected), ("shape mismatch", shape), ("missing", missing)) if x))
     model.load_state_dict({**own, **sd}, strict=True)
-    model._text_cache.clear()
     return model
 
 def load_model(path, **config_overrides) -> CardiacCLIP:
