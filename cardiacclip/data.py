@@ -199,9 +199,6 @@ class EchoNet(torch.utils.data.Dataset):
             if n == 0: raise ValueError("no frames")
             idx = np.arange(n) if indices is None else np.asarray(indices)
             idx = idx[idx < n]
-            if len(idx) and idx.max() - idx.min() + 1 <= 8 * len(idx):     # dense enough: one sequential span
-                span = vr.get_batch(list(range(int(idx.min()), int(idx.max()) + 1))).asnumpy()
-                return span[idx - idx.min()], n
             return vr.get_batch(list(idx)).asnumpy(), n
         except FileNotFoundError: raise
         except Exception as e:
