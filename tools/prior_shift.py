@@ -1,0 +1,77 @@
+"""Diagnostic: would correcting the NumCLIP head for the k-shot sets' EF distribution close the gap to zero-shot?
+
+A k-shot set holds k videos per integer EF value, a flat EF distribution; VAL and TEST follow the natural one. This
+script reads the trained checkpoints of one method (`runs/fewshot/<shots>-<method>-<seed>/ckpt/best.pt`, from
+`dvc repro` or `dvc pull`), and reports **VAL** MAE (never TEST) of the category read-out as trained, with the logits
+shifted by log(natural prior / k-shot prior) (Saerens et al., 2002; the natural prior is the category frequency of the
+whole TRAIN split), and with that shift plus a temperature T on the logits. Run from the repository root:
+
+    python tools/prior_shift.py --method cardiacclip
+"""
+import argparse
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+import yaml
+from cardiacclip.data import EchoNet, read_filelist, few_shot
+from cardiacclip.head import ef_category
+from cardiacclip.model import load_model
+
+
+def category_prior(ef) -> torch.Tensor:
+    "Category frequencies of EF values, with add-one-half smoothing so that no category has probability 0."
+    counts = torch.bincount(ef_category(np.asarray(ef, dtype=np.float32)), minlength=5).float() + 0.5
+    return counts / counts.sum()
+
+
+@torch.no_grad()
+def head_terms(model, ds, batch_size=16):
+    "Category logits (N, 5), the refined value of each category (N, 5) and the true EF (N,) for every video of `ds`."
+    head, text = model.head, model.text_features()
+    logits, values, ef = [], [], []
+    for video, y in torch.utils.data.DataLoader(ds, batch_size=batch_size):
+        v, _ = model.pool(model.frame_embeddings(video))
+        logits.append(model.backbone.logit_scale.exp() * F.normalize(v, dim=-1) @ F.normalize(text, dim=-1).t())
+        vals = head.bins[None].expand(len(v), -1)
+        values.append(vals + head.half_width * torch.tanh(head.shift(v.float())) if head.refine else vals)
+        ef.append(y["EF"].float())
+    return torch.cat(logits), torch.cat(values), torch.cat(ef)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--method", default="cardiacclip", help="a method with the NumCLIP head (cardiacclip or coop)")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--temperatures", default="0.5,1,2,4")
+    args = ap.parse_args()
+    P = yaml.safe_load(Path(args.params).read_text())
+    root = Path(args.params).parent / P["data"]["root"]
+    filelist = read_filelist(root / "FileList.csv")
+    natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
+    val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",))
+    temps = [float(t) for t in args.temperatures.split(",")]
+    rows = []
+    for shots in P["fewshot"]["shots"]:
+        for seed in P["fewshot"]["seeds"]:
+            ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
+            cfg = {"checkpoint": str(Path(args.params).parent / P["model"]["checkpoint"])} if P["model"].get("checkpoint") else {}
+            model = load_model(ckpt, **cfg).eval()
+            if not hasattr(model.head, "bins"):
+                raise SystemExit(f"{ckpt}: method {args.method!r} has no category head")
+            fs = few_shot(filelist, shots, seed=seed)
+            shift = (natural / category_prior(fs[fs.Split == "TRAIN"].EF)).log()
+            logits, values, ef = head_terms(model, val)
+            for t in temps:
+                for name, s in (("as trained", 0 * shift), ("prior shift", shift)):
+                    pred = ((logits / t + s).softmax(-1) * values).sum(-1)
+                    rows.append({"shots": shots, "seed": seed, "T": t, "read-out": name, "val_mae": float((pred - ef).abs().mean())})
+            print(f"{ckpt} done", flush=True)
+    table = pd.DataFrame(rows).pivot_table(index=["read-out", "T"], columns="shots", values="val_mae").round(2)
+    print(f"\nVAL MAE (synthetic unless the data says otherwise), {args.method}, mean over seeds {P['fewshot']['seeds']}:")
+    print(table.to_string())
+
+
+if __name__ == "__main__":
+    main()
