@@ -90,14 +90,14 @@ class NumCLIPHead(nn.Module):
             nn.init.zeros_(self.shift.weight); nn.init.zeros_(self.shift.bias)
 
     def forward(self, video: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> dict:
-        "video (B, D), category text embeddings (K, D) -> dict(logits, probs, ef)."
+        "video (B, D), category text embeddings (K, D) -> dict(logits, probs, values: each category's refined EF, ef)."
         v, t = F.normalize(video, dim=-1), F.normalize(text, dim=-1)
         logits = logit_scale.exp() * v @ t.t()
         p = logits.float().softmax(-1)
         values = self.bins[None].expand(len(v), -1)
         if self.refine:
             values = values + self.half_width * torch.tanh(self.shift(video.float()))
-        return {"logits": logits, "probs": p, "ef": (p * values).sum(-1)}
+        return {"logits": logits, "probs": p, "values": values, "ef": (p * values).sum(-1)}
 
     def loss(self, out: dict, ef: torch.Tensor) -> dict:
         "Weighted losses: ce and kl (coarse, if their weights are > 0) and l1 on EF (fine)."

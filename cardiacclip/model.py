@@ -150,7 +150,7 @@ class CardiacCLIP(nn.Module):
         v, w = self.pool(e, mask)
         if isinstance(self.head, nn.Linear):
             ef = self.head(v).squeeze(-1)
-            return {"ef": ef, "attn": w, "probs": None, "logits": None}
+            return {"ef": ef, "attn": w, "probs": None, "logits": None, "values": None}
         out = self.head(v, self.text_features(), self.backbone.logit_scale)
         return {**out, "attn": w}
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 import yaml
 from cardiacclip.data import EchoNet, read_filelist, few_shot
 from cardiacclip.head import ef_category
@@ -29,14 +28,10 @@ def category_prior(ef) -> torch.Tensor:
 @torch.no_grad()
 def head_terms(model, ds, batch_size=16):
     "Category logits (N, 5), the refined value of each category (N, 5) and the true EF (N,) for every video of `ds`."
-    head, text = model.head, model.text_features()
     logits, values, ef = [], [], []
     for video, y in torch.utils.data.DataLoader(ds, batch_size=batch_size):
-        v, _ = model.pool(model.frame_embeddings(video))
-        logits.append(model.backbone.logit_scale.exp() * F.normalize(v, dim=-1) @ F.normalize(text, dim=-1).t())
-        vals = head.bins[None].expand(len(v), -1)
-        values.append(vals + head.half_width * torch.tanh(head.shift(v.float())) if head.refine else vals)
-        ef.append(y["EF"].float())
+        out = model(video)
+        logits.append(out["logits"].float()); values.append(out["values"]); ef.append(y["EF"].float())
     return torch.cat(logits), torch.cat(values), torch.cat(ef)
 
 
@@ -52,11 +47,11 @@ def main():
     natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
     val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",))
     temps = [float(t) for t in args.temperatures.split(",")]
+    cfg = {"checkpoint": str(Path(args.params).parent / P["model"]["checkpoint"])} if P["model"].get("checkpoint") else {}
     rows = []
     for shots in P["fewshot"]["shots"]:
         for seed in P["fewshot"]["seeds"]:
             ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
-            cfg = {"checkpoint": str(Path(args.params).parent / P["model"]["checkpoint"])} if P["model"].get("checkpoint") else {}
             model = load_model(ckpt, **cfg).eval()
             if not hasattr(model.head, "bins"):
                 raise SystemExit(f"{ckpt}: method {args.method!r} has no category head")
