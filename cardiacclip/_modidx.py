@@ -116,7 +116,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                     'cardiacclip/model.py'),
                                    'cardiacclip.model.CardiacCLIP.text_features': ( 'model.html#cardiacclip.text_features',
                                                                                     'cardiacclip/model.py'),
-                                   'cardiacclip.model.CardiacCLIP.train': ('model.html#cardiacclip.train', 'cardiacclip/model.py'),
                                    'cardiacclip.model.CardiacCLIP.trainable': ('model.html#cardiacclip.trainable', 'cardiacclip/model.py'),
                                    'cardiacclip.model._sha256': ('model.html#_sha256', 'cardiacclip/model.py'),
                                    'cardiacclip.model.checkpoint_state': ('model.html#checkpoint_state', 'cardiacclip/model.py'),
@@ -173,6 +172,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'cardiacclip.trainer.Trainer.train_epoch': ( 'trainer.html#trainer.train_epoch',
                                                                                   'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer._loader': ('trainer.html#_loader', 'cardiacclip/trainer.py'),
+                                     'cardiacclip.trainer.auroc': ('trainer.html#auroc', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.cosine_schedule': ('trainer.html#cosine_schedule', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.ef_metrics': ('trainer.html#ef_metrics', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.epoch_indices': ('trainer.html#epoch_indices', 'cardiacclip/trainer.py'),
@@ -180,4 +180,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'cardiacclip.trainer.make_optimizer': ('trainer.html#make_optimizer', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.pick_device': ('trainer.html#pick_device', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.predict': ('trainer.html#predict', 'cardiacclip/trainer.py'),
+                                     'cardiacclip.trainer.r2': ('trainer.html#r2', 'cardiacclip/trainer.py'),
                                      'cardiacclip.trainer.seed_everything': ('trainer.html#seed_everything', 'cardiacclip/trainer.py')}}}

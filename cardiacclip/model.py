@@ -121,7 +121,8 @@ class CardiacCLIP(nn.Module):
                 self._text_cache[cats.device] = pool_categories(self.backbone.encode_text(self.prompt_tokens), cats)
         return self._text_cache[cats.device]
 
-    # the cache holds the frozen text tower's output: forget it whenever what it was computed from may change
+    # the cache holds the frozen text tower's output: forget it whenever the weights it came from may change (a mode
+    # switch does not: CLIP's text transformer has no dropout, so train and eval mode encode alike)
     @property
     def trainable(self) -> tuple: return self._trainable
 
@@ -132,10 +133,6 @@ class CardiacCLIP(nn.Module):
     def load_state_dict(self, *args, **kwargs):
         self._text_cache.clear()
         return super().load_state_dict(*args, **kwargs)
-
-    def train(self, mode: bool = True):
-        self._text_cache.clear()
-        return super().train(mode)
 
     def frame_embeddings(self, video: torch.Tensor) -> torch.Tensor:
         "(B, T, 3, H, W) in 0-255 -> (B, T, D)."

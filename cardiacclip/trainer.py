@@ -12,16 +12,29 @@ import pandas as pd
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from sklearn.metrics import r2_score, roc_auc_score
 from tqdm.auto import tqdm
 from .head import ef_category
 from .model import CardiacCLIP, checkpoint_state, restore, save_model
 
 # %% auto #0
-__all__ = ['ef_metrics', 'pick_device', 'seed_everything', 'init_distributed', 'make_optimizer', 'cosine_schedule',
+__all__ = ['auroc', 'r2', 'ef_metrics', 'pick_device', 'seed_everything', 'init_distributed', 'make_optimizer', 'cosine_schedule',
            'epoch_indices', 'predict', 'Trainer']
 
 # %% ../nbs/07_trainer.ipynb #3834a3f0
+def auroc(positive, score) -> float:
+    "Area under the ROC curve: P(score of a positive > score of a negative), ties counted half (Mann-Whitney U)."
+    positive, score = np.asarray(positive, bool), np.asarray(score, float)
+    n1, n0 = int(positive.sum()), int((~positive).sum())
+    if n1 == 0 or n0 == 0: return float("nan")
+    _, inv, counts = np.unique(score, return_inverse=True, return_counts=True)
+    rank = (np.cumsum(counts) - (counts - 1) / 2)[inv]                      # 1-based mid-ranks
+    return float((rank[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+def r2(pred, true) -> float:
+    "Coefficient of determination of `pred` for `true`; NaN when `true` is constant."
+    ss_tot = ((true - true.mean()) ** 2).sum()
+    return float(1 - ((true - pred) ** 2).sum() / ss_tot) if ss_tot > 0 else float("nan")
+
 def ef_metrics(pred, true) -> dict:
     "MAE, RMSE, R², AUROC for EF < 50 and 5-category accuracy of EF predictions."
     pred, true = np.asarray(pred, float), np.asarray(true, float)
@@ -31,8 +44,7 @@ def ef_metrics(pred, true) -> dict:
         raise ValueError(f"{int((~np.isfinite(pred)).sum())} prediction(s) are NaN or infinite")
     low = true < 50
     return {"mae": float(np.abs(pred - true).mean()), "rmse": float(np.sqrt(((pred - true) ** 2).mean())),
-            "r2": float(r2_score(true, pred)) if len(true) > 1 else float("nan"),
-            "auroc_ef50": float(roc_auc_score(low, -pred)) if 0 < low.sum() < len(low) else float("nan"),
+            "r2": r2(pred, true), "auroc_ef50": auroc(low, -pred),
             "acc5": float((ef_category(pred) == ef_category(true)).float().mean()), "n": int(len(pred))}
 
 # %% ../nbs/07_trainer.ipynb #5f7908bb
