@@ -1,0 +1,74 @@
+"""Diagnostic: does interpolating the fine-tuned image encoder back towards its pretrained weights help on VAL?
+
+Weight-space ensembling (WiSE-FT, Wortsman et al., CVPR 2022) keeps a fine-tuned CLIP closer to what pretraining
+learned: theta(alpha) = (1 - alpha) * theta_pretrained + alpha * theta_fine-tuned. Here it is applied to the image
+group only (the image tower and EchoZoom's projection, whose starting values are fixed by the pretrained weights); the
+modules that pretraining never saw (MFL, the head's refinement) keep their fine-tuned values, and the text tower is
+frozen in the CPU profile anyway. The script reads one method's trained checkpoints
+(`runs/fewshot/<shots>-<method>-<seed>/ckpt/best.pt`) and reports **VAL** MAE (never TEST) for each alpha; alpha = 1
+is the model as trained. Run from the repository root:
+
+    python tools/wise_ft.py --method cardiacclip
+"""
+import argparse
+from pathlib import Path
+import pandas as pd
+import torch
+import yaml
+from cardiacclip.data import EchoNet, read_filelist
+from cardiacclip.model import CardiacCLIP, load_model
+from cardiacclip.trainer import predict
+
+
+@torch.no_grad()
+def interpolate_image(model: CardiacCLIP, start: dict, tuned: dict, alpha: float) -> CardiacCLIP:
+    "Set `model`'s image-group parameters to (1 - alpha) * start + alpha * tuned (dicts of tensors by name), in place."
+    names = {id(p): n for n, p in model.named_parameters()}
+    for p in model.groups()["image"]:
+        n = names[id(p)]
+        p.copy_(torch.lerp(start[n], tuned[n], alpha))
+    return model
+
+
+def image_state(model: CardiacCLIP) -> dict:
+    "Copies of the image-group parameters by name."
+    names = {id(p): n for n, p in model.named_parameters()}
+    return {names[id(p)]: p.detach().clone() for p in model.groups()["image"]}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--method", default="cardiacclip", help="a method that fine-tunes the image tower")
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
+    args = ap.parse_args(argv)
+    P = yaml.safe_load(Path(args.params).read_text())
+    base = Path(args.params).parent
+    root = base / P["data"]["root"]
+    filelist = read_filelist(root / "FileList.csv")
+    clip = dict(length=P["clip"]["length"], period=P["clip"]["period"])
+    val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), **clip)
+    cfg = {"checkpoint": str(base / P["model"]["checkpoint"])} if P["model"].get("checkpoint") else {}
+    alphas = [float(a) for a in args.alphas.split(",")]
+    rows = []
+    for shots in P["fewshot"]["shots"]:
+        for seed in P["fewshot"]["seeds"]:
+            ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
+            model = load_model(ckpt, **cfg).eval()
+            if "image" not in model.spec["train"]:
+                raise SystemExit(f"{ckpt}: method {args.method!r} does not fine-tune the image tower")
+            tuned, start = image_state(model), image_state(CardiacCLIP(model.config))
+            for a in alphas:
+                pred = predict(interpolate_image(model, start, tuned, a), val, device="cpu")
+                mae = float((pred.pred - pred.EF).abs().mean())
+                rows.append({"shots": shots, "seed": seed, "alpha": a, "val_mae": mae})
+            print(f"{ckpt} done", flush=True)
+    table = pd.DataFrame(rows).pivot_table(index="alpha", columns="shots", values="val_mae").round(2)
+    print(f"\nVAL MAE ({len(val)} videos), {args.method} with its image group at (1 - alpha) * pretrained + alpha * "
+          f"fine-tuned, mean over seeds {P['fewshot']['seeds']}:")
+    print(table.to_string())
+    return pd.DataFrame(rows)
+
+
+if __name__ == "__main__":
+    main()
