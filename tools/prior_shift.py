@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
+from cardiacclip.cli import _resolve, load_params
 from cardiacclip.data import EchoNet, read_filelist, few_shot
 from cardiacclip.head import ef_category
 from cardiacclip.model import load_model
@@ -41,13 +41,14 @@ def main():
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--temperatures", default="0.5,1,2,4")
     args = ap.parse_args()
-    P = yaml.safe_load(Path(args.params).read_text())
-    root = Path(args.params).parent / P["data"]["root"]
+    P, base = load_params(args.params), Path(args.params).parent
+    root = Path(_resolve(base, P["data"]["root"]))
     filelist = read_filelist(root / "FileList.csv")
     natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
     val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",))
     temps = [float(t) for t in args.temperatures.split(",")]
-    cfg = {"checkpoint": str(Path(args.params).parent / P["model"]["checkpoint"])} if P["model"].get("checkpoint") else {}
+    backbone = _resolve(base, P["model"].get("checkpoint"))
+    cfg = {"checkpoint": backbone} if backbone else {}
     rows = []
     for shots in P["fewshot"]["shots"]:
         for seed in P["fewshot"]["seeds"]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import papermill as pm
 import yaml
+from cardiacclip.cli import _resolve, load_params     # paths relative to the params file; hf-hub ids kept
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "nbs" / "10_train.ipynb"
 
@@ -38,10 +39,10 @@ def override(params: dict, assignment: str) -> dict:
 
 def absolute_paths(params: dict, base: Path) -> dict:
     "Make the data root and model files absolute, so the params file can live in a temporary folder."
-    def fix(p): return p if p in (None, "") or str(p).startswith("hf-hub:") or Path(p).is_absolute() else str(base / p)
-    params["data"]["root"] = fix(params["data"]["root"])
-    params["model"]["checkpoint"] = fix(params["model"].get("checkpoint"))
-    if str(params["model"]["name"]).endswith(".json"): params["model"]["name"] = fix(params["model"]["name"])
+    base = base.resolve()
+    params["data"]["root"] = _resolve(base, params["data"]["root"])
+    params["model"]["checkpoint"] = _resolve(base, params["model"].get("checkpoint"))
+    if str(params["model"]["name"]).endswith(".json"): params["model"]["name"] = _resolve(base, params["model"]["name"])
     return params
 
 
@@ -70,7 +71,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="append the per-run rows to this CSV")
     args = ap.parse_args(argv)
     params_path = Path(args.params).resolve()
-    params = absolute_paths(yaml.safe_load(params_path.read_text()), params_path.parent)
+    params = absolute_paths(load_params(params_path), params_path.parent)
     for a in args.set: override(params, a)
     setting = " ".join(args.set) or "as in " + params_path.name
     rows = []

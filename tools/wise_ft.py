@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 import pandas as pd
 import torch
-import yaml
+from cardiacclip.cli import _resolve, load_params
 from cardiacclip.data import EchoNet, read_filelist
 from cardiacclip.model import CardiacCLIP, load_model
 from cardiacclip.trainer import predict
@@ -42,13 +42,13 @@ def main(argv=None):
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
     args = ap.parse_args(argv)
-    P = yaml.safe_load(Path(args.params).read_text())
-    base = Path(args.params).parent
-    root = base / P["data"]["root"]
+    P, base = load_params(args.params), Path(args.params).parent
+    root = Path(_resolve(base, P["data"]["root"]))
     filelist = read_filelist(root / "FileList.csv")
     clip = dict(length=P["clip"]["length"], period=P["clip"]["period"])
     val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), **clip)
-    cfg = {"checkpoint": str(base / P["model"]["checkpoint"])} if P["model"].get("checkpoint") else {}
+    backbone = _resolve(base, P["model"].get("checkpoint"))
+    cfg = {"checkpoint": backbone} if backbone else {}
     alphas = [float(a) for a in args.alphas.split(",")]
     rows = []
     for shots in P["fewshot"]["shots"]:
