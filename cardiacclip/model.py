@@ -20,17 +20,20 @@ __all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'chec
 
 # %% ../nbs/06a_model.ipynb #74467534
 METHODS = {
-    "linear-probe": dict(zoom=False, pool="mean", head="linear", prompts="fixed", train=("head",)),
-    "coop": dict(zoom=False, pool="mean", head="numclip", prompts="coop", train=("prompts", "head")),
-    "meanpool-ft": dict(zoom=False, pool="mean", head="plain", prompts="fixed", train=("image", "text", "head")),
-    "mfl": dict(zoom=False, pool="attention", head="plain", prompts="fixed", train=("image", "text", "mfl", "head")),
-    "echozoom": dict(zoom=True, pool="attention", head="plain", prompts="fixed", train=("image", "text", "mfl", "head")),
-    "cardiacclip": dict(zoom=True, pool="attention", head="numclip", prompts="fixed", train=("image", "text", "mfl", "head")),
+    "linear-probe": dict(zoom=False, pool="mean", head="linear", prompts="fixed", text="ensemble", train=("head",)),
+    "coop": dict(zoom=False, pool="mean", head="numclip", prompts="coop", text="description", train=("prompts", "head")),
+    "meanpool-ft": dict(zoom=False, pool="mean", head="plain", prompts="fixed", text="ensemble", train=("image", "text", "head")),
+    "mfl": dict(zoom=False, pool="attention", head="plain", prompts="fixed", text="ensemble",
+                train=("image", "text", "mfl", "head")),
+    "echozoom": dict(zoom=True, pool="attention", head="plain", prompts="fixed", text="ensemble",
+                     train=("image", "text", "mfl", "head")),
+    "cardiacclip": dict(zoom=True, pool="attention", head="numclip", prompts="fixed", text="ensemble",
+                        train=("image", "text", "mfl", "head")),
 }
 GROUPS = ("image", "text", "mfl", "head", "prompts")
 DEFAULTS = dict(name="echoclip-tiny", checkpoint=None, image_size=None, scales=[1, 2], mfl_hidden=64, n_ctx=4,
                 loss_weights={"ce": 1.0, "kl": 1.0, "l1": 1.0}, ordinal_strength=1.0, soft_sigma=10.0, ef_mean=55.0,
-                grad_checkpointing=False, category_text="ensemble")
+                grad_checkpointing=False, category_text=None)
 
 def model_config(method: str, **overrides) -> dict:
     "A complete model config: DEFAULTS updated with `overrides` (e.g. `params.yaml`'s model section) and `method`."
@@ -39,7 +42,9 @@ def model_config(method: str, **overrides) -> dict:
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
         raise ValueError(f"unknown model config key(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    return {**copy.deepcopy(DEFAULTS), **overrides, "method": method}
+    config = {**copy.deepcopy(DEFAULTS), **overrides, "method": method}
+    if config["category_text"] is None: config["category_text"] = METHODS[method]["text"]     # the method's own choice
+    return config
 
 # %% ../nbs/06a_model.ipynb #d23315fb
 def _sha256(path) -> str:
