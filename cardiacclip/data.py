@@ -126,7 +126,7 @@ class EchoNet(torch.utils.data.Dataset):
     def __init__(self, root, split="TRAIN", filelist=None, targets=("EF", "ESV", "EDV"), length: int | None = 48,
                  period: int = 2, clips="one", stride=None, pad: int | None = None, mean=0.0, std=1.0,
                  random_clip: bool | None = None, tracings: bool = False, on_error: str = "raise", seed: int = 0,
-                 uint8: bool = False):
+                 uint8: bool = False, cache: bool = False):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"dataset root {self.root} does not exist")
@@ -148,6 +148,10 @@ class EchoNet(torch.utils.data.Dataset):
         self.random_clip = (split == "TRAIN") if random_clip is None else random_clip
         self.seed, self.epoch = seed, 0
         self.uint8 = uint8
+        if cache and self.random_clip:
+            raise ValueError(f"cache=True keeps each item after its first read: it needs fixed clips, but {split} draws "
+                             "random clips (pass random_clip=False)")
+        self._cache = {} if cache else None                                  # item -> (clip, targets), filled on first read
         if uint8 and (self.mean.abs().sum() > 0 or (self.std != 1).any()):
             raise ValueError("uint8=True returns raw frames: normalise on the device instead of passing mean/std")
         self.skipped = []
@@ -205,6 +209,7 @@ class EchoNet(torch.utils.data.Dataset):
             raise RuntimeError(f"row {r._row}: cannot read video {p}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
 
     def __getitem__(self, i: int):
+        if self._cache is not None and i in self._cache: return self._cache[i]
         r = self.filelist.iloc[i]
         rng = np.random.default_rng([self.seed, self.epoch, i]) if self.random_clip else None
         n = int(r.NumberOfFrames) if "NumberOfFrames" in r and r.NumberOfFrames > 0 else None
@@ -241,6 +246,7 @@ class EchoNet(torch.utils.data.Dataset):
             size = (int(r.get("FrameHeight", 112)), int(r.get("FrameWidth", 112)))
             y.update(EDFrame=torch.tensor(ed), ESFrame=torch.tensor(es),
                      EDTrace=torch.from_numpy(trace_mask(fr[ed], size)), ESTrace=torch.from_numpy(trace_mask(fr[es], size)))
+        if self._cache is not None: self._cache[i] = (x, y)
         return x, y
 
 # %% ../nbs/01_data.ipynb #27d181c1
