@@ -64,17 +64,17 @@ def test_dvc_repro_tiny_profile(tmp_path):
 
 
 def test_papermill_sees_every_parameter_the_pipeline_passes():
-    "Each `-p NAME` in dvc.yaml is a parameter papermill can read from the notebook (no 'unknown parameter' warnings)."
+    "Each `-p NAME` in dvc.yaml is a parameter papermill can read from the notebook (`cardiacclip run` refuses others)."
     import ast, re
     import nbformat, papermill as pm
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     for stage in stages.values():
-        m = re.search(r"papermill (\S+\.ipynb)", stage["cmd"])
+        m = re.search(r"cardiacclip run (\S+\.ipynb)", stage["cmd"])
         if not m: continue
         nb = REPO / m.group(1)
         cell = next(c for c in nbformat.read(nb, as_version=4).cells if "parameters" in c.metadata.get("tags", []))
         assigned = {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets}
         seen = set(pm.inspect_notebook(str(nb)))
         assert seen == assigned, f"{nb.name}: papermill cannot parse {sorted(assigned - seen)}"
-        passed = set(re.findall(r" -p (\w+) ", stage["cmd"][m.start():]))          # after `mkdir -p ...`
+        passed = set(re.findall(r" -p (\w+) ", stage["cmd"][m.start():]))
         assert passed <= seen, f"{nb.name}: dvc.yaml passes {sorted(passed - seen)}, which the notebook does not define"

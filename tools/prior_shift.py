@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from cardiacclip.cli import _resolve, load_params
+from cardiacclip.cli import load_params, resolve_path
 from cardiacclip.data import EchoNet, read_filelist, few_shot
 from cardiacclip.head import ef_category
 from cardiacclip.model import load_model
@@ -42,12 +42,12 @@ def main():
     ap.add_argument("--temperatures", default="0.5,1,2,4")
     args = ap.parse_args()
     P, base = load_params(args.params), Path(args.params).parent
-    root = Path(_resolve(base, P["data"]["root"]))
+    root = Path(resolve_path(base, P["data"]["root"]))
     filelist = read_filelist(root / "FileList.csv")
     natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
     val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",))
     temps = [float(t) for t in args.temperatures.split(",")]
-    backbone = _resolve(base, P["model"].get("checkpoint"))
+    backbone = resolve_path(base, P["model"].get("checkpoint"))
     cfg = {"checkpoint": backbone} if backbone else {}
     rows = []
     for shots in P["fewshot"]["shots"]:

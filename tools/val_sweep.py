@@ -12,9 +12,8 @@ those files are deleted unread. Nothing in the repository is changed. Run from t
 import argparse, itertools, json, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
-import papermill as pm
 import yaml
-from cardiacclip.cli import _resolve, load_params     # paths relative to the params file; hf-hub ids kept
+from cardiacclip.cli import load_params, resolve_path, run_notebook     # paths relative to the params file
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "nbs" / "10_train.ipynb"
 
@@ -40,20 +39,18 @@ def override(params: dict, assignment: str) -> dict:
 def absolute_paths(params: dict, base: Path) -> dict:
     "Make the data root and model files absolute, so the params file can live in a temporary folder."
     base = base.resolve()
-    params["data"]["root"] = _resolve(base, params["data"]["root"])
-    params["model"]["checkpoint"] = _resolve(base, params["model"].get("checkpoint"))
-    if str(params["model"]["name"]).endswith(".json"): params["model"]["name"] = _resolve(base, params["model"]["name"])
+    params["data"]["root"] = resolve_path(base, params["data"]["root"])
+    params["model"]["checkpoint"] = resolve_path(base, params["model"].get("checkpoint"))
+    if str(params["model"]["name"]).endswith(".json"): params["model"]["name"] = resolve_path(base, params["model"]["name"])
     return params
 
 
 def run_one(params_file: Path, work: Path, method: str, shots: int, seed: int) -> dict:
     "Execute the run notebook once; return its best VAL MAE, number of epochs and work time (TEST outputs deleted)."
     out = work / f"{shots}-{method}-{seed}"
-    out.mkdir(parents=True)
-    pm.execute_notebook(str(NOTEBOOK), str(out / "train.ipynb"), cwd=str(NOTEBOOK.parent), kernel_name="python3",
-                        progress_bar=False, log_output=False,
-                        parameters=dict(shots=shots, method=method, seed=seed, params_file=str(params_file),
-                                        run_dir=str(out / "ckpt"), results_dir=str(out / "results")))
+    run_notebook(NOTEBOOK, out / "train.ipynb", cwd=NOTEBOOK.parent,                 # as `dvc repro` runs it
+                 parameters=dict(shots=shots, method=method, seed=seed, params_file=str(params_file),
+                                 run_dir=str(out / "ckpt"), results_dir=str(out / "results")))
     history = pd.read_csv(out / "results" / "history.csv")
     seconds = json.loads((out / "results" / "metrics.json").read_text())["seconds"]
     for f in ("metrics.json", "predictions.csv"): (out / "results" / f).unlink()    # TEST: not for tuning

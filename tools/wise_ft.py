@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 import pandas as pd
 import torch
-from cardiacclip.cli import _resolve, load_params
+from cardiacclip.cli import load_params, resolve_path
 from cardiacclip.data import EchoNet, read_filelist
 from cardiacclip.model import CardiacCLIP, load_model
 from cardiacclip.trainer import predict
@@ -43,11 +43,11 @@ def main(argv=None):
     ap.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
     args = ap.parse_args(argv)
     P, base = load_params(args.params), Path(args.params).parent
-    root = Path(_resolve(base, P["data"]["root"]))
+    root = Path(resolve_path(base, P["data"]["root"]))
     filelist = read_filelist(root / "FileList.csv")
     clip = dict(length=P["clip"]["length"], period=P["clip"]["period"])
     val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), **clip)
-    backbone = _resolve(base, P["model"].get("checkpoint"))
+    backbone = resolve_path(base, P["model"].get("checkpoint"))
     cfg = {"checkpoint": backbone} if backbone else {}
     alphas = [float(a) for a in args.alphas.split(",")]
     rows = []
