@@ -45,7 +45,8 @@ def main():
     root = Path(resolve_path(base, P["data"]["root"]))
     filelist = read_filelist(root / "FileList.csv")
     natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
-    val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",))
+    val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",),
+                  cache=True)                                              # read once for all the checkpoints
     temps = [float(t) for t in args.temperatures.split(",")]
     backbone = resolve_path(base, P["model"].get("checkpoint"))
     cfg = {"checkpoint": backbone} if backbone else {}

@@ -46,7 +46,7 @@ def main(argv=None):
     root = Path(resolve_path(base, P["data"]["root"]))
     filelist = read_filelist(root / "FileList.csv")
     clip = dict(length=P["clip"]["length"], period=P["clip"]["period"])
-    val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), **clip)
+    val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), cache=True, **clip)    # read once, predicted 60 times
     backbone = resolve_path(base, P["model"].get("checkpoint"))
     cfg = {"checkpoint": backbone} if backbone else {}
     alphas = [float(a) for a in args.alphas.split(",")]
