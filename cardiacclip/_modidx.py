@@ -56,6 +56,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'cardiacclip.cli.build_parser': ('cli.html#build_parser', 'cardiacclip/cli.py'),
                                  'cardiacclip.cli.load_params': ('cli.html#load_params', 'cardiacclip/cli.py'),
                                  'cardiacclip.cli.main': ('cli.html#main', 'cardiacclip/cli.py'),
+                                 'cardiacclip.cli.model_paths': ('cli.html#model_paths', 'cardiacclip/cli.py'),
                                  'cardiacclip.cli.parse_value': ('cli.html#parse_value', 'cardiacclip/cli.py'),
                                  'cardiacclip.cli.predict_video': ('cli.html#predict_video', 'cardiacclip/cli.py'),
                                  'cardiacclip.cli.resolve_path': ('cli.html#resolve_path', 'cardiacclip/cli.py'),

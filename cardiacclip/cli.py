@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['load_params', 'resolve_path', 'predict_video', 'parse_value', 'run_notebook', 'build_parser', 'main']
+__all__ = ['load_params', 'resolve_path', 'model_paths', 'predict_video', 'parse_value', 'run_notebook', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #58d55b44
 def load_params(path="params.yaml", section: str | None = None) -> dict:
@@ -40,6 +40,12 @@ def resolve_path(base, p) -> str | None:
     "A path from params.yaml made relative to `base`, the folder of params.yaml; absolute paths, `hf-hub:` names and empty values pass through."
     return None if p in (None, "") else str(p) if str(p).startswith("hf-hub:") or Path(p).is_absolute() else str(Path(base) / p)
 
+def model_paths(model: dict, base) -> dict:
+    "params.yaml's `model` section with its files resolved against `base`: the checkpoint, and the name if it is an open_clip config (.json)."
+    name = model["name"]
+    return {**model, "checkpoint": resolve_path(base, model.get("checkpoint")),
+            "name": resolve_path(base, name) if str(name).endswith(".json") else name}
+
 def _pretrain(args):
     from cardiacclip.pretrain import pretrain_clip
     params = load_params(args.params); base = Path(args.params).parent
@@ -68,8 +74,8 @@ def _zeroshot(args):
     params = load_params(args.params); base = Path(args.params).parent
     m, c = params["model"], params["clip"]
     root = resolve_path(base, params["data"]["root"])
-    bb = load_backbone(resolve_path(base, m["name"]) if str(m["name"]).endswith(".json") else m["name"],
-                       resolve_path(base, m.get("checkpoint")), m.get("image_size"))
+    paths = model_paths(m, base)
+    bb = load_backbone(paths["name"], paths["checkpoint"], m.get("image_size"))
     test = EchoNet(root, "TEST", length=c["length"], period=c["period"], targets=("EF",))
     pred = zero_shot_predict(bb, test)
     fl = read_filelist(Path(root) / "FileList.csv")

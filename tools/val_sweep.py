@@ -13,7 +13,7 @@ import argparse, itertools, json, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 import yaml
-from cardiacclip.cli import load_params, resolve_path, run_notebook     # paths relative to the params file
+from cardiacclip.cli import load_params, model_paths, resolve_path, run_notebook     # paths relative to the params file
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "nbs" / "10_train.ipynb"
 
@@ -40,8 +40,7 @@ def absolute_paths(params: dict, base: Path) -> dict:
     "Make the data root and model files absolute, so the params file can live in a temporary folder."
     base = base.resolve()
     params["data"]["root"] = resolve_path(base, params["data"]["root"])
-    params["model"]["checkpoint"] = resolve_path(base, params["model"].get("checkpoint"))
-    if str(params["model"]["name"]).endswith(".json"): params["model"]["name"] = resolve_path(base, params["model"]["name"])
+    params["model"] = model_paths(params["model"], base)
     return params
 
 
