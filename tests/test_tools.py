@@ -73,3 +73,25 @@ def test_wise_ft_interpolates_the_image_group_only():
         now = wise_ft.image_state(wise_ft.interpolate_image(model, start, tuned, alpha))
         for k in start: assert torch.allclose(now[k], start[k] + alpha * (tuned[k] - start[k]), atol=1e-6), k
     assert all(torch.equal(a, b) for a, b in zip(head, model.groups()["head"]))    # the head keeps its tuned values
+
+
+sc_spec = importlib.util.spec_from_file_location("shift_check", Path(__file__).parents[1] / "tools" / "shift_check.py")
+shift_check = importlib.util.module_from_spec(sc_spec); sc_spec.loader.exec_module(shift_check)
+
+
+def test_shift_check_reads_the_same_train_clips_with_each_pad(echo_root, tmp_path):
+    import yaml
+    from cardiacclip.data import read_filelist, few_shot
+    params = yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text())
+    params["data"]["root"] = str(echo_root)
+    params["model"].update(checkpoint=None, image_size=48)
+    params["clip"].update(length=4, period=12)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    df = shift_check.main(["--params", str(tmp_path / "params.yaml"), "--method", "meanpool-ft", "--pads", "0,12"])
+    assert list(df.split) == ["VAL", "TRAIN 1-shot", "TRAIN 1-shot"] and list(df.pad) == [0, 0, 12]
+    torch.manual_seed(0)                                               # pad 0 is the plain k-shot TRAIN set
+    model = CardiacCLIP(model_config("meanpool-ft", image_size=48)).eval()
+    ds = EchoNet(echo_root, "TRAIN", filelist=few_shot(read_filelist(echo_root / "FileList.csv"), 1, seed=0), seed=0,
+                 length=4, period=12, targets=("EF",))
+    assert df.videos[1] == len(ds) and np.isclose(df.mae[1], shift_check.mae(model, ds), atol=1e-4)
+    assert df.mae[2] != df.mae[1]                                      # the shifted clips are read differently
