@@ -1,6 +1,6 @@
 """Build the README and the static documentation site from the notebooks, and check the site in a browser.
 
-    python tools/docs.py readme [--check]   # README.md from nbs/index.ipynb (--check: fail if out of step)
+    python tools/docs.py readme [--check]   # README.md from nbs/index.ipynb, run afresh (its table: reports/results.md)
     python tools/docs.py site               # _docs/ from nbs/*.ipynb with their committed outputs (mkdocs-jupyter)
     python tools/docs.py check              # serve _docs/ on localhost, render pages in headless Chromium, verify
 
@@ -15,15 +15,24 @@ ROOT = Path(__file__).resolve().parents[1]
 NBS, STAGE, SITE = ROOT / "nbs", ROOT / "_docs_src", ROOT / "_docs"
 
 
-def readme_text() -> str:
-    "README.md content: nbs/index.ipynb as markdown, hidden inputs removed, paths made relative to the repo root."
+def index_executed():
+    "nbs/index.ipynb with its cells run afresh (in nbs/): the results table cell reads the current reports/results.md."
+    import nbformat
+    from nbconvert.preprocessors import ExecutePreprocessor
+    nb = nbformat.read(NBS / "index.ipynb", as_version=4)
+    ExecutePreprocessor(timeout=120).preprocess(nb, {"metadata": {"path": str(NBS)}})
+    return nb
+
+
+def readme_text(nb=None) -> str:
+    "README.md content: nbs/index.ipynb (executed) as markdown, hidden inputs removed, paths relative to the repo root."
     from nbconvert import MarkdownExporter
     from traitlets.config import Config
     c = Config()
     c.TagRemovePreprocessor.remove_input_tags = ("hide-input",)
     c.TagRemovePreprocessor.enabled = True
     c.MarkdownExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
-    body, _ = MarkdownExporter(config=c).from_filename(str(NBS / "index.ipynb"))
+    body, _ = MarkdownExporter(config=c).from_notebook_node(nb if nb is not None else index_executed())
     body = body.replace("](../reports/", "](reports/")
     body = re.sub(r"\]\((\d\d[a-z]?_[\w-]+\.ipynb)\)", r"](nbs/\1)", body)
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
@@ -31,15 +40,25 @@ def readme_text() -> str:
 
 
 def readme(check: bool = False):
-    new, path = readme_text(), ROOT / "README.md"
+    """Write README.md from nbs/index.ipynb, run afresh so that its table is the current reports/results.md; the
+    notebook keeps that output too (cleaned by nbdev-clean), so the site and Jupyter show the same table.
+    With `check`: change nothing, fail if README.md or the notebook's committed output is out of step."""
+    import nbformat
+    nb, path, nb_path = index_executed(), ROOT / "README.md", NBS / "index.ipynb"
+    new = readme_text(nb)
     if check:
         old = path.read_text() if path.is_file() else ""
         if old != new:
             sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "README.md", "from index"))
-            sys.exit("README.md is out of step with nbs/index.ipynb: run `python tools/docs.py readme`")
-        print("README.md is in step with nbs/index.ipynb")
+            sys.exit("README.md is out of step with nbs/index.ipynb or reports/: run `python tools/docs.py readme`")
+        committed = readme_text(nbformat.read(nb_path, as_version=4))              # the outputs as committed
+        if committed != new:
+            sys.exit("nbs/index.ipynb's committed output is out of step with reports/: run `python tools/docs.py readme`")
+        print("README.md and nbs/index.ipynb are in step with reports/")
     else:
-        path.write_text(new); print(f"wrote {path}")
+        nbformat.write(nb, nb_path)
+        subprocess.run(["nbdev-clean", "--fname", str(nb_path)], check=True, cwd=ROOT)
+        path.write_text(new); print(f"wrote {path} and the outputs of {nb_path.relative_to(ROOT)}")
 
 
 def site():
