@@ -24,15 +24,15 @@ def index_executed():
     return nb
 
 
-def readme_text(nb=None) -> str:
-    "README.md content: nbs/index.ipynb (executed) as markdown, hidden inputs removed, paths relative to the repo root."
+def readme_text(nb) -> str:
+    "README.md content from the index notebook `nb` as markdown: hidden inputs removed, paths relative to the repo root."
     from nbconvert import MarkdownExporter
     from traitlets.config import Config
     c = Config()
     c.TagRemovePreprocessor.remove_input_tags = ("hide-input",)
     c.TagRemovePreprocessor.enabled = True
     c.MarkdownExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
-    body, _ = MarkdownExporter(config=c).from_notebook_node(nb if nb is not None else index_executed())
+    body, _ = MarkdownExporter(config=c).from_notebook_node(nb)
     body = body.replace("](../reports/", "](reports/")
     body = re.sub(r"\]\((\d\d[a-z]?_[\w-]+\.ipynb)\)", r"](nbs/\1)", body)
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
