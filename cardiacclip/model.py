@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_model.ipynb #4b9d4f17
 from __future__ import annotations
-import copy, hashlib
+import copy, hashlib, os
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -15,8 +15,8 @@ from .head import NumCLIPHead, CATEGORY_NAMES, category_texts, pool_categories, 
 from .prompts import PromptLearner
 
 # %% auto #0
-__all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'checkpoint_state', 'save_model', 'read_checkpoint',
-           'restore', 'load_model']
+__all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'checkpoint_state', 'write_atomically', 'save_model',
+           'read_checkpoint', 'restore', 'load_model']
 
 # %% ../nbs/06a_model.ipynb #74467534
 METHODS = {
@@ -173,10 +173,15 @@ def checkpoint_state(model: CardiacCLIP) -> dict:
     return {"format": "cardiacclip-1", "config": model.config, "state_dict": sd,
             "backbone_sha256": _sha256(ck) if ck else None}
 
-def save_model(model: CardiacCLIP, path, **extra):
-    "Save `model` (see `checkpoint_state`) with `extra` plain values (metrics, epoch...) to `path`."
+def write_atomically(path, write):
+    "Write `path` by `write(tmp)` then a rename: a reader, or a kill mid-way, never sees half a file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({**checkpoint_state(model), **extra}, path)
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp); os.replace(tmp, path)
+
+def save_model(model: CardiacCLIP, path, **extra):
+    "Save `model` (see `checkpoint_state`) with `extra` plain values (metrics, epoch...) to `path`, atomically."
+    write_atomically(path, lambda tmp: torch.save({**checkpoint_state(model), **extra}, tmp))
 
 def read_checkpoint(path) -> dict:
     path = Path(path)

@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.nn as nn
 from tqdm.auto import tqdm
 from .head import ef_category
-from .model import CardiacCLIP, checkpoint_state, restore, save_model
+from .model import CardiacCLIP, checkpoint_state, restore, save_model, write_atomically
 
 # %% auto #0
 __all__ = ['auroc', 'r2', 'ef_metrics', 'pick_device', 'seed_everything', 'init_distributed', 'make_optimizer', 'cosine_schedule',
@@ -169,8 +169,7 @@ class Trainer:
 
     def save_last(self):
         if self.rank: return
-        tmp = self.out / "last.pt.tmp"
-        torch.save(self._state(), tmp); os.replace(tmp, self.out / "last.pt")        # atomic: a kill never leaves half a file
+        write_atomically(self.out / "last.pt", lambda tmp: torch.save(self._state(), tmp))   # a kill never leaves half a file
 
     def load_last(self) -> bool:
         "Resume from `out_dir/last.pt` if it exists; returns whether it did."
@@ -240,7 +239,8 @@ class Trainer:
                 self.best = val["mae"]
                 if self.rank == 0: save_model(self.model, self.out / "best.pt", **self.extra, epoch=self.epoch, val_mae=val["mae"])
             self.save_last()
-            if self.rank == 0: pd.DataFrame(self.history).to_csv(self.out / "history.csv", index=False)
+            if self.rank == 0:                                          # whole or not at all, for a reader watching it
+                write_atomically(self.out / "history.csv", lambda tmp: pd.DataFrame(self.history).to_csv(tmp, index=False))
             if self.world > 1: dist.barrier()
             if self.progress:
                 print(f"epoch {self.epoch}/{self.epochs}: loss {row['train_total']:.3f}, VAL MAE {val['mae']:.2f} "
