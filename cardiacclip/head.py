@@ -5,13 +5,15 @@
 # %% ../nbs/05_numclip_head.ipynb #1b48d240
 from __future__ import annotations
 import math
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['CATEGORY_NAMES', 'CATEGORY_EDGES', 'HYPERDYNAMIC_ABOVE', 'BIN_VALUES', 'EF_PREFIX', 'CATEGORY_PROMPTS', 'ef_category',
-           'category_texts', 'pool_categories', 'ordinal_weights', 'soft_labels', 'coarse_losses', 'NumCLIPHead']
+           'category_texts', 'pool_categories', 'ordinal_weights', 'soft_labels', 'coarse_losses', 'NumCLIPHead',
+           'category_prior']
 
 # %% ../nbs/05_numclip_head.ipynb #264780f1
 CATEGORY_NAMES = ("severely reduced", "moderately reduced", "mildly reduced", "normal", "hyperdynamic")
@@ -88,16 +90,25 @@ class NumCLIPHead(nn.Module):
         if refine:
             self.shift = nn.Linear(dim, len(bins))
             nn.init.zeros_(self.shift.weight); nn.init.zeros_(self.shift.bias)
+        self.train_bias = None                          # logit adjustment, training only (`adjust_for_prior`); not saved
 
     def forward(self, video: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> dict:
         "video (B, D), category text embeddings (K, D) -> dict(logits, probs, values: each category's refined EF, ef)."
         v, t = F.normalize(video, dim=-1), F.normalize(text, dim=-1)
         logits = logit_scale.exp() * v @ t.t()
+        if self.training and self.train_bias is not None: logits = logits + self.train_bias.to(logits)
         p = logits.float().softmax(-1)
         values = self.bins[None].expand(len(v), -1)
         if self.refine:
             values = values + self.half_width * torch.tanh(self.shift(video.float()))
         return {"logits": logits, "probs": p, "values": values, "ef": (p * values).sum(-1)}
+
+    def adjust_for_prior(self, train_prior, target_prior, strength: float = 1.0):
+        "Train with `strength` * log(train_prior / target_prior) (K,) added to the logits, so the plain logits fit the target prior."
+        bias = strength * (torch.as_tensor(train_prior, dtype=torch.float32) / torch.as_tensor(target_prior, dtype=torch.float32)).log()
+        if bias.shape != self.bins.shape or not torch.isfinite(bias).all():
+            raise ValueError(f"priors must be {len(self.bins)} positive frequencies, got {train_prior} and {target_prior}")
+        self.train_bias = bias.to(self.bins.device) if strength else None
 
     def loss(self, out: dict, ef: torch.Tensor) -> dict:
         "Weighted losses: ce and kl (coarse, if their weights are > 0) and l1 on EF (fine)."
@@ -107,3 +118,9 @@ class NumCLIPHead(nn.Module):
             losses["ce"], losses["kl"] = coarse_losses(out["logits"].float(), ef, self.strength, self.sigma)
         losses["total"] = sum(self.weights[k] * v for k, v in losses.items())
         return losses
+
+# %% ../nbs/05_numclip_head.ipynb #516f4857
+def category_prior(ef, smoothing: float = 0.5) -> torch.Tensor:
+    "Category frequencies (5,) of EF values, with add-`smoothing` counts so that no category has probability 0."
+    counts = torch.bincount(ef_category(np.array(ef, dtype=np.float32)), minlength=len(CATEGORY_NAMES)).float()
+    return (counts + smoothing) / (counts + smoothing).sum()

@@ -10,19 +10,12 @@ whole TRAIN split), and with that shift plus a temperature T on the logits. Run 
 """
 import argparse
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import torch
 from cardiacclip.cli import load_params, resolve_path
 from cardiacclip.data import EchoNet, read_filelist, few_shot
-from cardiacclip.head import ef_category
+from cardiacclip.head import category_prior     # add-one-half smoothed category frequencies
 from cardiacclip.model import load_model
-
-
-def category_prior(ef) -> torch.Tensor:
-    "Category frequencies of EF values, with add-one-half smoothing so that no category has probability 0."
-    counts = torch.bincount(ef_category(np.asarray(ef, dtype=np.float32)), minlength=5).float() + 0.5
-    return counts / counts.sum()
 
 
 @torch.no_grad()
