@@ -11,31 +11,38 @@ import pandas as pd
 import cv2
 import torch
 import decord
+from .synth import trace_volume      # the method of discs; one formula for generator and reader
 
 log = logging.getLogger(__name__)
 decord.bridge.set_bridge('native')
 
 # %% auto #0
-__all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings',
-           'trace_volume', 'trace_mask', 'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot']
+__all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
+           'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
 TRACING_REQUIRED = ("FileName", "X1", "Y1", "X2", "Y2", "Frame")
 SPLITS = ("TRAIN", "VAL", "TEST")
 
-def _require_columns(df: pd.DataFrame, cols, path):
-    missing = [c for c in cols if c not in df.columns]
+def _read_csv(path, required, what: str) -> pd.DataFrame:
+    "Read the `what` CSV at `path`: a missing file, an unparsable one or a missing column is an error naming the file."
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a readable {what} CSV ({type(e).__name__}: {e})") from None
+    missing = [c for c in required if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing column(s) {missing}; found {list(df.columns)}")
+    return df
 
 def read_filelist(path, targets=("EF",)) -> pd.DataFrame:
     "Read and validate an EchoNet-Dynamic `FileList.csv` (or a few-shot copy of it)."
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no FileList at {path}")
-    df = pd.read_csv(path)
-    _require_columns(df, FILELIST_REQUIRED, path)
+    df = _read_csv(path, FILELIST_REQUIRED, "FileList")
     df["FileName"] = df["FileName"].astype(str)
     df["Split"] = df["Split"].astype(str).str.upper()
     bad = ~df["Split"].isin(SPLITS)
@@ -67,10 +74,7 @@ def video_path(root, name: str) -> Path:
 def read_tracings(path) -> dict:
     "Read `VolumeTracings.csv` into {FileName: {frame: (n, 4) array of X1,Y1,X2,Y2 rows}}."
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no VolumeTracings at {path}")
-    df = pd.read_csv(path)
-    _require_columns(df, TRACING_REQUIRED, path)
+    df = _read_csv(path, TRACING_REQUIRED, "VolumeTracings")
     df["FileName"] = df["FileName"].astype(str).str.replace(r"\.avi$", "", regex=True)
     xy = df[["X1", "Y1", "X2", "Y2"]].apply(pd.to_numeric, errors="coerce")
     bad = xy.isna().any(axis=1) | pd.to_numeric(df.Frame, errors="coerce").isna()
@@ -81,15 +85,6 @@ def read_tracings(path) -> dict:
     for (name, frame), g in pd.concat([df[["FileName", "Frame"]], xy], axis=1).groupby(["FileName", "Frame"], sort=False):
         out.setdefault(name, {})[int(frame)] = g[["X1", "Y1", "X2", "Y2"]].to_numpy(float)
     return out
-
-def trace_volume(rows) -> float:
-    "Method-of-discs volume (pixels^3) of one traced frame: first row the long axis, the others chords."
-    rows = np.asarray(rows, dtype=float)
-    if rows.ndim != 2 or rows.shape[1] != 4 or len(rows) < 3:
-        raise ValueError(f"a traced frame needs a long axis and at least 2 chords as (X1,Y1,X2,Y2) rows, got shape {rows.shape}")
-    length = np.hypot(rows[0, 2] - rows[0, 0], rows[0, 3] - rows[0, 1])
-    d = np.hypot(rows[1:, 2] - rows[1:, 0], rows[1:, 3] - rows[1:, 1])
-    return float(np.sum(np.pi * (d / 2) ** 2) * length / len(d))
 
 def trace_mask(rows, size=(112, 112)) -> np.ndarray:
     "Filled LV mask (uint8 0/1, `size` = (H, W)) of one traced frame: the polygon through the chord endpoints."

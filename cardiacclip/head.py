@@ -108,7 +108,7 @@ class NumCLIPHead(nn.Module):
         bias = strength * (torch.as_tensor(train_prior, dtype=torch.float32) / torch.as_tensor(target_prior, dtype=torch.float32)).log()
         if bias.shape != self.bins.shape or not torch.isfinite(bias).all():
             raise ValueError(f"priors must be {len(self.bins)} positive frequencies, got {train_prior} and {target_prior}")
-        self.train_bias = bias.to(self.bins.device) if strength else None
+        self.train_bias = bias if strength else None     # `forward` moves it to the logits
 
     def loss(self, out: dict, ef: torch.Tensor) -> dict:
         "Weighted losses: ce and kl (coarse, if their weights are > 0) and l1 on EF (fine)."

@@ -177,7 +177,10 @@ def write_atomically(path, write):
     "Write `path` by `write(tmp)` then a rename: a reader, or a kill mid-way, never sees half a file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp); os.replace(tmp, path)
+    try:
+        write(tmp); os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)                                    # only left if `write` failed: the old file stays
 
 def save_model(model: CardiacCLIP, path, **extra):
     "Save `model` (see `checkpoint_state`) with `extra` plain values (metrics, epoch...) to `path`, atomically."

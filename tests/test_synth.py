@@ -3,7 +3,8 @@ import pandas as pd
 import decord
 import pytest
 from cardiacclip import synth
-from cardiacclip.data import read_tracings, trace_volume, ed_es, video_path
+from cardiacclip.data import read_tracings, ed_es, video_path
+from cardiacclip.synth import trace_volume
 
 
 def test_layout_and_columns(echo_root):
