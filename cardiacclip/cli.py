@@ -4,12 +4,13 @@
 
 # %% ../nbs/09_cli.ipynb #8d60eb46
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, os, sys
 from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['load_params', 'resolve_path', 'model_paths', 'predict_video', 'parse_value', 'run_notebook', 'build_parser', 'main']
+__all__ = ['OPENMP_SPIN', 'load_params', 'resolve_path', 'model_paths', 'predict_video', 'parse_value', 'run_notebook',
+           'share_cores_with_decoder', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #58d55b44
 def load_params(path="params.yaml", section: str | None = None) -> dict:
@@ -147,6 +148,13 @@ def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, ker
 def _run(args):
     run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in args.p}, cwd=args.cwd, kernel=args.kernel)
 
+# %% ../nbs/09_cli.ipynb #98026e59
+OPENMP_SPIN = "10000"       # libgomp's busy-wait rounds before an idle thread sleeps (its default: 300,000)
+
+def share_cores_with_decoder():
+    "Let PyTorch's OpenMP threads sleep soon after each operator, so the video decoder gets the cores; a GOMP_SPINCOUNT already set wins."
+    os.environ.setdefault("GOMP_SPINCOUNT", OPENMP_SPIN)
+
 # %% ../nbs/09_cli.ipynb #1440dff8
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="cardiacclip", description="CardiacCLIP compendium commands")
@@ -170,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None):
     "Entry point of the `cardiacclip` command."
     args = build_parser().parse_args(argv)
+    share_cores_with_decoder()                 # before torch is imported, here or in the kernel of a notebook run
     try:
         return args.func(args)
     except (FileNotFoundError, KeyError, ValueError, RuntimeError) as e:
