@@ -13,7 +13,8 @@ import argparse, itertools, json, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 import yaml
-from cardiacclip.cli import load_params, model_paths, resolve_path, run_notebook     # paths relative to the params file
+from cardiacclip.cli import (load_params, model_paths, resolve_path, run_notebook,     # paths relative to the params file
+                             share_cores_with_decoder)
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "nbs" / "10_train.ipynb"
 
@@ -66,6 +67,7 @@ def main(argv=None):
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--out", default=None, help="append the per-run rows to this CSV")
     args = ap.parse_args(argv)
+    share_cores_with_decoder()                               # the kernels it starts time as `dvc repro`'s do
     params_path = Path(args.params).resolve()
     params = absolute_paths(load_params(params_path), params_path.parent)
     for a in args.set: override(params, a)
