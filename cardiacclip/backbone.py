@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_backbone.ipynb #98e10faf
 from __future__ import annotations
-import json, warnings
+import json, logging, warnings
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -78,6 +78,10 @@ def _config_from_json(path: Path) -> tuple[str, dict]:
         if key not in cfg: raise ValueError(f"{path}: an open_clip model config needs '{key}'")
     return Path(path).stem, cfg
 
+class _NoWeightsNotice(logging.Filter):
+    "Drops open_clip's 'No pretrained weights loaded' warning: `create_clip` builds an architecture, then loads its own checkpoint."
+    def filter(self, record): return not record.getMessage().startswith("No pretrained weights loaded")
+
 def create_clip(name: str = TINY, checkpoint=None):
     "An open_clip CLIP model: `name` is an open_clip architecture, a JSON config path, or an `hf-hub:` id."
     if str(name).startswith("hf-hub:"):
@@ -95,9 +99,14 @@ def create_clip(name: str = TINY, checkpoint=None):
     else:
         if name not in open_clip.list_models():
             raise ValueError(f"unknown model {name!r}: not an open_clip architecture, a .json config or an hf-hub: id")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = open_clip.create_model(name)
+        quiet, root = _NoWeightsNotice(), logging.getLogger()
+        root.addFilter(quiet)                                        # open_clip logs through the root logger
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model = open_clip.create_model(name)
+        finally:
+            root.removeFilter(quiet)
     if checkpoint is not None:
         load_state(model, read_state_dict(checkpoint), source=f"checkpoint {checkpoint}", what=f"CLIP '{name}'")
     return model

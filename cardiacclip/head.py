@@ -31,7 +31,7 @@ CATEGORY_PROMPTS = (
 
 def ef_category(ef) -> torch.Tensor:
     "Category index 0-4 of EF values (%): <30, 30-44.x, 45-54.x, 55-70, >70."
-    ef = torch.as_tensor(ef, dtype=torch.float32)
+    ef = ef.float() if torch.is_tensor(ef) else torch.from_numpy(np.array(ef, dtype=np.float32))  # a copy: pandas may hand read-only arrays
     cat = torch.bucketize(ef, torch.tensor(CATEGORY_EDGES, device=ef.device), right=True)
     return torch.where(ef > HYPERDYNAMIC_ABOVE, torch.full_like(cat, 4), cat)
 
