@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #f09f584b
 from __future__ import annotations
-import logging, math
+import json, logging, math, os
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,7 +18,8 @@ decord.bridge.set_bridge('native')
 
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
-           'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot']
+           'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot', 'write_clip_store',
+           'open_clip_store']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -121,7 +122,7 @@ class EchoNet(torch.utils.data.Dataset):
     def __init__(self, root, split="TRAIN", filelist=None, targets=("EF", "ESV", "EDV"), length: int | None = 48,
                  period: int = 2, clips="one", stride=None, pad: int | None = None, mean=0.0, std=1.0,
                  random_clip: bool | None = None, tracings: bool = False, on_error: str = "raise", seed: int = 0,
-                 uint8: bool = False, cache: bool = False):
+                 uint8: bool = False, cache: bool = False, store=None):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"dataset root {self.root} does not exist")
@@ -147,6 +148,7 @@ class EchoNet(torch.utils.data.Dataset):
             raise ValueError(f"cache=True keeps each item after its first read: it needs fixed clips, but {split} draws "
                              "random clips (pass random_clip=False)")
         self._cache = {} if cache else None                                  # item -> (clip, targets), filled on first read
+        self._store = None                                                   # (stored clips, row of each item)
         if uint8 and (self.mean.abs().sum() > 0 or (self.std != 1).any()):
             raise ValueError("uint8=True returns raw frames: normalise on the device instead of passing mean/std")
         self.skipped = []
@@ -171,6 +173,11 @@ class EchoNet(torch.utils.data.Dataset):
             if missing:
                 raise ValueError(f"{self.root / 'VolumeTracings.csv'}: no tracings for {len(missing)} video(s), e.g. {missing[0]}")
             self.traces = {n: tr[Path(n).stem] for n in self.filelist.FileName}
+        if store is not None:
+            if self.random_clip or clips != "one" or split == "ALL":
+                raise ValueError(f"store= holds one fixed clip per video of one split: {split} with clips={clips!r} and "
+                                 f"random_clip={self.random_clip} cannot read from it")
+            self._store = open_clip_store(store, split, self.root, self.filelist, length, period)
 
     def _probe(self, r):
         "None if the video of row `r` opens and has frames, else a message naming it."
@@ -203,10 +210,9 @@ class EchoNet(torch.utils.data.Dataset):
         except Exception as e:
             raise RuntimeError(f"row {r._row}: cannot read video {p}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
 
-    def __getitem__(self, i: int):
-        if self._cache is not None and i in self._cache: return self._cache[i]
+    def clip_frames(self, i: int, rng=None) -> np.ndarray:
+        "The uint8 frames (clips, T, H, W, 3) of item `i`: its clip(s) as decoded, zero past the end of the video."
         r = self.filelist.iloc[i]
-        rng = np.random.default_rng([self.seed, self.epoch, i]) if self.random_clip else None
         n = int(r.NumberOfFrames) if "NumberOfFrames" in r and r.NumberOfFrames > 0 else None
         length, period = self.length, self.period
         if length is None:                                                   # the whole video
@@ -224,6 +230,17 @@ class EchoNet(torch.utils.data.Dataset):
             pos = lookup[idx]
             clips = np.zeros((len(starts), length) + frames.shape[1:], np.uint8)
             clips[pos >= 0] = frames[pos[pos >= 0]]                         # frames past the end stay zero (padding)
+        return clips
+
+    def __getitem__(self, i: int):
+        if self._cache is not None and i in self._cache: return self._cache[i]
+        r = self.filelist.iloc[i]
+        rng = np.random.default_rng([self.seed, self.epoch, i]) if self.random_clip else None
+        if self._store is not None:
+            stored, rows = self._store
+            clips = np.array(stored[rows[i]])                                # a writable copy of the decoded clip
+        else:
+            clips = self.clip_frames(i, rng)
         x = torch.from_numpy(clips).permute(0, 1, 4, 2, 3)                  # (clips, T, 3, H, W)
         x = x if self.uint8 else x.float()
         if self.pad:
@@ -272,3 +289,51 @@ def few_shot(filelist: pd.DataFrame, k: int, seed: int = 0) -> pd.DataFrame:
         keep += list(rng.choice(g.index.to_numpy(), min(k, len(g)), replace=False))
     mask = (filelist.Split != "TRAIN") | filelist.index.isin(keep)
     return filelist[mask]
+
+# %% ../nbs/01_data.ipynb #5df98175
+def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period: int = 2, filelist=None) -> Path:
+    "Decode the fixed clip of every video of `splits` once: `out/<split>.npy` (uint8, one clip per row) and `out/<split>.json`."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    for split in splits:
+        ds = EchoNet(root, split, filelist=filelist, targets=(), length=length, period=period, random_clip=False)
+        if len(ds) == 0: raise ValueError(f"{ds.root}: no {split} videos to store")
+        first = ds.clip_frames(0)
+        tmp = out / f"{split}.npy.tmp"
+        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(ds),) + first.shape)
+        try:
+            for i in range(len(ds)):
+                clip = first if i == 0 else ds.clip_frames(i)
+                if clip.shape != first.shape:
+                    raise ValueError(f"{video_path(ds.root, ds.filelist.FileName[i])}: clip of shape {clip.shape}, the first "
+                                     f"video's is {first.shape}; a store needs one frame size")
+                arr[i] = clip
+            arr.flush(); del arr
+            os.replace(tmp, out / f"{split}.npy")
+        finally:
+            tmp.unlink(missing_ok=True)
+        videos = [[n, video_path(ds.root, n).stat().st_size] for n in ds.filelist.FileName]
+        (out / f"{split}.json").write_text(json.dumps({"split": split, "length": length, "period": period, "videos": videos}))
+    return out
+
+def open_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int, period: int):
+    "(clips, row of each `filelist` video) from a `write_clip_store` folder, checked against the clip settings and the videos."
+    store = Path(store); index = store / f"{split}.json"
+    if not index.is_file(): raise FileNotFoundError(f"clip store {store} has no {split} clips: {index} is missing")
+    ix = json.loads(index.read_text())
+    if (ix["length"], ix["period"]) != (length, period):
+        raise ValueError(f"clip store {store} holds {split} clips of length {ix['length']} every {ix['period']} frames, "
+                         f"not length {length} every {period}")
+    where = {name: (row, size) for row, (name, size) in enumerate(ix["videos"])}
+    rows = []
+    for name in filelist.FileName:
+        if name not in where: raise ValueError(f"clip store {store} has no {split} clip of {name}")
+        row, size = where[name]
+        now = video_path(root, name).stat().st_size
+        if now != size:
+            raise ValueError(f"clip store {store} is stale: {video_path(root, name)} has {now} bytes, the store was "
+                             f"written from {size}; write it again (dvc repro eval-clips)")
+        rows.append(row)
+    clips = np.load(store / f"{split}.npy", mmap_mode="r")
+    if len(clips) != len(ix["videos"]):
+        raise ValueError(f"clip store {store}: {split}.npy has {len(clips)} clips, {index} lists {len(ix['videos'])}")
+    return clips, np.array(rows)

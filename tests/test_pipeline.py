@@ -45,6 +45,11 @@ def test_dvc_repro_tiny_profile(tmp_path):
         assert 0 <= m["mae"] < 100 and m["data"] == "synthetic" and m["train_videos"] > 0
         assert (tmp_path / "runs/fewshot" / run / "train.ipynb").is_file()
         assert (tmp_path / "runs/fewshot" / run / "ckpt/best.pt").is_file()
+        # the executed copy a reader opens carries no warnings (stderr) in its outputs
+        cells = json.loads((tmp_path / "runs/fewshot" / run / "train.ipynb").read_text())["cells"]
+        stderr = ["".join(o["text"]) for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert not stderr, f"{run}: {stderr}"
+    assert json.loads((tmp_path / "data/eval-clips/TEST.json").read_text())["length"] == TINY["clip"]["length"]
     for f in ("results.md", "ablation.md", "mae_vs_shots.png", "bland_altman.png", "attention.png"):
         assert (tmp_path / "reports" / f).stat().st_size > 0, f
     assert "synthetic" in (tmp_path / "reports/results.md").read_text()

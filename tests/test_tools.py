@@ -49,6 +49,7 @@ def test_val_sweep_runs_the_pipeline_notebook_on_val_only(echo_root, tmp_path):
     params["model"].update(checkpoint=None, image_size=48)
     params["clip"].update(length=4, period=12)
     params["train"].update(epochs=2, steps_per_epoch=2, batch_size=4, val_subset=6)
+    params["eval_clips"]["enabled"] = False                     # no clip store for this dataset: the runs decode
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     out = tmp_path / "sweep.csv"
     df = val_sweep.main(["--params", str(tmp_path / "params.yaml"), "--set", "train.epochs=1",

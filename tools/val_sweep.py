@@ -38,9 +38,10 @@ def override(params: dict, assignment: str) -> dict:
 
 
 def absolute_paths(params: dict, base: Path) -> dict:
-    "Make the data root and model files absolute, so the params file can live in a temporary folder."
+    "Make the data root, the clip store and the model files absolute, so the params file can live in a temporary folder."
     base = base.resolve()
     params["data"]["root"] = resolve_path(base, params["data"]["root"])
+    if "eval_clips" in params: params["eval_clips"]["out"] = resolve_path(base, params["eval_clips"]["out"])
     params["model"] = model_paths(params["model"], base)
     return params
 
