@@ -81,7 +81,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'cardiacclip.data.ed_es': ('data.html#ed_es', 'cardiacclip/data.py'),
                                   'cardiacclip.data.few_shot': ('data.html#few_shot', 'cardiacclip/data.py'),
                                   'cardiacclip.data.mean_std': ('data.html#mean_std', 'cardiacclip/data.py'),
-                                  'cardiacclip.data.open_clip_store': ('data.html#open_clip_store', 'cardiacclip/data.py'),
+                                  'cardiacclip.data.read_clip_store': ('data.html#read_clip_store', 'cardiacclip/data.py'),
                                   'cardiacclip.data.read_filelist': ('data.html#read_filelist', 'cardiacclip/data.py'),
                                   'cardiacclip.data.read_tracings': ('data.html#read_tracings', 'cardiacclip/data.py'),
                                   'cardiacclip.data.trace_mask': ('data.html#trace_mask', 'cardiacclip/data.py'),

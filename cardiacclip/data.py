@@ -19,7 +19,7 @@ decord.bridge.set_bridge('native')
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
            'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot', 'write_clip_store',
-           'open_clip_store']
+           'read_clip_store']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -177,7 +177,7 @@ class EchoNet(torch.utils.data.Dataset):
             if self.random_clip or clips != "one" or split == "ALL":
                 raise ValueError(f"store= holds one fixed clip per video of one split: {split} with clips={clips!r} and "
                                  f"random_clip={self.random_clip} cannot read from it")
-            self._store = open_clip_store(store, split, self.root, self.filelist, length, period)
+            self._store = read_clip_store(store, split, self.root, self.filelist, length, period)
 
     def _probe(self, r):
         "None if the video of row `r` opens and has frames, else a message naming it."
@@ -297,6 +297,8 @@ def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period
     for split in splits:
         ds = EchoNet(root, split, filelist=filelist, targets=(), length=length, period=period, random_clip=False)
         if len(ds) == 0: raise ValueError(f"{ds.root}: no {split} videos to store")
+        index = out / f"{split}.json"
+        index.unlink(missing_ok=True)                  # until the new clips are in place, the store has no such split
         first = ds.clip_frames(0)
         tmp = out / f"{split}.npy.tmp"
         arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(ds),) + first.shape)
@@ -312,10 +314,11 @@ def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period
         finally:
             tmp.unlink(missing_ok=True)
         videos = [[n, video_path(ds.root, n).stat().st_size] for n in ds.filelist.FileName]
-        (out / f"{split}.json").write_text(json.dumps({"split": split, "length": length, "period": period, "videos": videos}))
+        (out / f"{split}.json.tmp").write_text(json.dumps({"split": split, "length": length, "period": period, "videos": videos}))
+        os.replace(out / f"{split}.json.tmp", index)
     return out
 
-def open_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int, period: int):
+def read_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int, period: int):
     "(clips, row of each `filelist` video) from a `write_clip_store` folder, checked against the clip settings and the videos."
     store = Path(store); index = store / f"{split}.json"
     if not index.is_file(): raise FileNotFoundError(f"clip store {store} has no {split} clips: {index} is missing")
