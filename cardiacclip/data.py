@@ -18,8 +18,8 @@ decord.bridge.set_bridge('native')
 
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
-           'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot', 'write_clip_store',
-           'read_clip_store']
+           'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot', 'write_atomically',
+           'write_clip_store', 'read_clip_store']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -291,6 +291,15 @@ def few_shot(filelist: pd.DataFrame, k: int, seed: int = 0) -> pd.DataFrame:
     return filelist[mask]
 
 # %% ../nbs/01_data.ipynb #5df98175
+def write_atomically(path, write):
+    "Write `path` by `write(tmp)` then a rename: a reader, or a kill mid-way, never sees half a file."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp); os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)                                    # only left if `write` failed: the old file stays
+
 def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period: int = 2, filelist=None) -> Path:
     "Decode the fixed clip of every video of `splits` once: `out/<split>.npy` (uint8, one clip per row) and `out/<split>.json`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -300,9 +309,8 @@ def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period
         index = out / f"{split}.json"
         index.unlink(missing_ok=True)                  # until the new clips are in place, the store has no such split
         first = ds.clip_frames(0)
-        tmp = out / f"{split}.npy.tmp"
-        arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(ds),) + first.shape)
-        try:
+        def fill(tmp):
+            arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(ds),) + first.shape)
             for i in range(len(ds)):
                 clip = first if i == 0 else ds.clip_frames(i)
                 if clip.shape != first.shape:
@@ -310,12 +318,10 @@ def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period
                                      f"video's is {first.shape}; a store needs one frame size")
                 arr[i] = clip
             arr.flush(); del arr
-            os.replace(tmp, out / f"{split}.npy")
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomically(out / f"{split}.npy", fill)
         videos = [[n, video_path(ds.root, n).stat().st_size] for n in ds.filelist.FileName]
-        (out / f"{split}.json.tmp").write_text(json.dumps({"split": split, "length": length, "period": period, "videos": videos}))
-        os.replace(out / f"{split}.json.tmp", index)
+        ix = {"split": split, "length": length, "period": period, "videos": videos}
+        write_atomically(index, lambda tmp: tmp.write_text(json.dumps(ix)))
     return out
 
 def read_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int, period: int):

@@ -4,10 +4,11 @@
 
 # %% ../nbs/06a_model.ipynb #4b9d4f17
 from __future__ import annotations
-import copy, hashlib, os
+import copy, hashlib
 from pathlib import Path
 import torch
 import torch.nn as nn
+from .data import write_atomically
 from .backbone import load_backbone, read_state_dict, load_state
 from .echozoom import EchoZoom
 from .mfl import MFL
@@ -15,8 +16,8 @@ from .head import NumCLIPHead, CATEGORY_NAMES, category_texts, pool_categories, 
 from .prompts import PromptLearner
 
 # %% auto #0
-__all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'checkpoint_state', 'write_atomically', 'save_model',
-           'read_checkpoint', 'restore', 'load_model']
+__all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'checkpoint_state', 'save_model', 'read_checkpoint',
+           'restore', 'load_model']
 
 # %% ../nbs/06a_model.ipynb #74467534
 METHODS = {
@@ -172,15 +173,6 @@ def checkpoint_state(model: CardiacCLIP) -> dict:
     ck = model.config["checkpoint"]
     return {"format": "cardiacclip-1", "config": model.config, "state_dict": sd,
             "backbone_sha256": _sha256(ck) if ck else None}
-
-def write_atomically(path, write):
-    "Write `path` by `write(tmp)` then a rename: a reader, or a kill mid-way, never sees half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp); os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)                                    # only left if `write` failed: the old file stays
 
 def save_model(model: CardiacCLIP, path, **extra):
     "Save `model` (see `checkpoint_state`) with `extra` plain values (metrics, epoch...) to `path`, atomically."

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from open_clip.loss import ClipLoss
 from tqdm.auto import tqdm
 from .backbone import load_backbone
-from .data import EchoNet
+from .data import EchoNet, write_atomically
 from .head import ef_category
 
 # %% auto #0
@@ -94,8 +94,7 @@ def pretrain_clip(corpus, out, name: str = "echoclip-tiny", image_size: int | No
         opt.step(); sched.step()
         with torch.no_grad(): bb.logit_scale.clamp_(0, math.log(100))
         if step % 10 == 0 or step == steps - 1: log.append({"step": step, "loss": float(loss)})
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(bb.clip.state_dict(), out)
+    write_atomically(out, lambda tmp: torch.save(bb.clip.state_dict(), tmp))       # a kill never leaves half a file
     return bb, pd.DataFrame(log), time.time() - t0
 
 # %% ../nbs/08_pretrain.ipynb #1e82b254

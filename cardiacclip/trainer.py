@@ -14,7 +14,8 @@ import torch.distributed as dist
 import torch.nn as nn
 from tqdm.auto import tqdm
 from .head import ef_category
-from .model import CardiacCLIP, checkpoint_state, restore, save_model, write_atomically
+from .data import write_atomically
+from .model import CardiacCLIP, checkpoint_state, restore, save_model
 
 # %% auto #0
 __all__ = ['auroc', 'r2', 'ef_metrics', 'pick_device', 'seed_everything', 'init_distributed', 'make_optimizer', 'cosine_schedule',
