@@ -162,6 +162,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'cardiacclip.prompts.zero_shot_prompts': ('prompts.html#zero_shot_prompts', 'cardiacclip/prompts.py')},
             'cardiacclip.synth': { 'cardiacclip.synth.Case': ('synth.html#case', 'cardiacclip/synth.py'),
                                    'cardiacclip.synth.Case.spacing_cm': ('synth.html#case.spacing_cm', 'cardiacclip/synth.py'),
+                                   'cardiacclip.synth._anatomy': ('synth.html#_anatomy', 'cardiacclip/synth.py'),
                                    'cardiacclip.synth._check_range': ('synth.html#_check_range', 'cardiacclip/synth.py'),
                                    'cardiacclip.synth._ellipse_alpha': ('synth.html#_ellipse_alpha', 'cardiacclip/synth.py'),
                                    'cardiacclip.synth._make_one': ('synth.html#_make_one', 'cardiacclip/synth.py'),

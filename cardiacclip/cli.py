@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 # %% auto #0
-__all__ = ['OPENMP_SPIN', 'load_params', 'resolve_path', 'model_paths', 'predict_video', 'parse_value', 'run_notebook',
-           'share_cores_with_decoder', 'build_parser', 'main']
+__all__ = ['SKIPPED_IMPORTS', 'OPENMP_SPIN', 'load_params', 'resolve_path', 'model_paths', 'predict_video', 'parse_value',
+           'run_notebook', 'share_cores_with_decoder', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #58d55b44
 def load_params(path="params.yaml", section: str | None = None) -> dict:
@@ -158,7 +158,13 @@ def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, ker
         raise RuntimeError(f"{notebook} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                            f"the executed copy with the traceback is {output}") from None
 
+SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
 def _run(args):
+    # papermill -> nbformat -> jsonschema, which imports rfc3987_syntax when it is installed: it compiles an IRI grammar
+    # (1.3 s) for a string format no notebook schema uses. A None entry makes that optional import fail fast; only this
+    # command's process is affected, and a module already imported stays.
+    for name in SKIPPED_IMPORTS: sys.modules.setdefault(name, None)
     run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in args.p}, cwd=args.cwd, kernel=args.kernel)
 
 # %% ../nbs/09_cli.ipynb #98026e59

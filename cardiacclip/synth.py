@@ -124,20 +124,9 @@ def _ellipse_alpha(u, v, cu, a, b, soft=1.0):
     np.subtract(1, du, out=du); du *= np.minimum(a, b) / soft; du += 0.5
     return np.clip(du, 0, 1, out=du)
 
-def render(case: Case, return_cavity: bool = False):
-    "Render all frames of `case` as uint8 (T, 112, 112); optionally also the noise-free LV cavity alpha (T, 112, 112)."
-    apex, axis, L, W, vol, c = lv_geometry(case)
-    T = case.n_frames
-    normal = np.array([axis[1], -axis[0]])                                     # points to the viewer's right
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
-    dx, dy = xx - apex[0], yy - apex[1]
-    u = (dx * axis[0] + dy * axis[1])[None]                                    # distance from the apex along the axis
-    v = (dx * normal[0] + dy * normal[1])[None]                                # lateral offset (+ = LV free wall side)
-    L, W, c = L.astype(np.float32), W.astype(np.float32), c.astype(np.float32)
-    L3, W3, c3 = L[:, None, None], W[:, None, None], c[:, None, None]
+def _anatomy(u, v, L3, W3, c3, K: float, L0: float, W0: float):
+    "Tissue brightness and LV cavity alpha of the frames whose geometry is `L3`, `W3`, `c3` (n, 1, 1): (n, H, W) each."
     # left ventricle: myocardium keeps its area (pi/2)((L+T)(W+T) - LW) -> wall thickens in systole
-    t_ed = 0.8 / case.spacing_cm
-    K = (L[0] + t_ed) * (W[0] + t_ed) - L[0] * W[0] if c[0] == 0 else (L.max() + t_ed) * (W.max() + t_ed) - L.max() * W.max()
     wall = (-(L3 + W3) + np.sqrt((L3 + W3) ** 2 + 4 * K)) / 2
     trunc = np.clip(L3 + 0.8 - u, 0, 1)                                        # the cavity ends at the mitral annulus
     lv_cav = _ellipse_alpha(u, v, L3, L3, W3) * trunc
@@ -148,31 +137,53 @@ def render(case: Case, return_cavity: bool = False):
     rv_cav = _ellipse_alpha(u, v - rv_off, L3 + 0.06 * L3, rv_L, rv_W) * np.clip(L3 + 0.06 * L3 + 0.8 - u, 0, 1)
     rv_myo = _ellipse_alpha(u, v - rv_off, L3 + 0.06 * L3, rv_L + 2.0, rv_W + 2.0) * np.clip(L3 + 0.06 * L3 + 2.5 - u, 0, 1)
     atrium = (1 + 0.22 * c3)
-    la_a, la_b = 0.30 * L[0] * atrium, 0.85 * W[0] * atrium
+    la_a, la_b = 0.30 * L0 * atrium, 0.85 * W0 * atrium
     la_cav = _ellipse_alpha(u, v, L3 + 2.5 + la_a, la_a, la_b)
     la_wall = _ellipse_alpha(u, v, L3 + 2.5 + la_a, la_a + 1.6, la_b + 1.6)
     ra_cav = _ellipse_alpha(u, v - rv_off, L3 + 0.06 * L3 + 2.5 + 0.8 * la_a, 0.8 * la_a, 0.75 * la_b)
     ra_wall = _ellipse_alpha(u, v - rv_off, L3 + 0.06 * L3 + 2.5 + 0.8 * la_a, 0.8 * la_a + 1.5, 0.75 * la_b + 1.5)
     # tissue: background, bright walls, dark blood pools
-    img = np.full((T, SIZE, SIZE), 0.20, np.float32)
+    img = np.full(lv_cav.shape, 0.20, np.float32)
     img = np.maximum(img, 0.78 * np.maximum.reduce([lv_myo, rv_myo, la_wall, ra_wall]))
     blood = np.maximum.reduce([lv_cav, rv_cav, la_cav, ra_cav])
-    img = img * (1 - blood) + 0.03 * blood
-    # ultrasound: sector, attenuation/gain, speckle (part persistent, part fresh), noise floor
+    return img * (1 - blood) + 0.03 * blood, lv_cav
+
+def render(case: Case, return_cavity: bool = False, block: int = 16):
+    "Render all frames of `case` as uint8 (T, 112, 112), `block` frames at a time; optionally also the noise-free LV cavity alpha."
+    if block < 1: raise ValueError(f"block must be >= 1 frame, got {block}")
+    apex, axis, L, W, vol, c = lv_geometry(case)
+    T = case.n_frames
+    normal = np.array([axis[1], -axis[0]])                                     # points to the viewer's right
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    dx, dy = xx - apex[0], yy - apex[1]
+    u = (dx * axis[0] + dy * axis[1])[None]                                    # distance from the apex along the axis
+    v = (dx * normal[0] + dy * normal[1])[None]                                # lateral offset (+ = LV free wall side)
+    L, W, c = L.astype(np.float32), W.astype(np.float32), c.astype(np.float32)
+    t_ed = 0.8 / case.spacing_cm
+    K = (L[0] + t_ed) * (W[0] + t_ed) - L[0] * W[0] if c[0] == 0 else (L.max() + t_ed) * (W.max() + t_ed) - L.max() * W.max()
+    # ultrasound: sector, attenuation/gain, speckle (part persistent, part fresh), noise floor; drawn for all frames
+    # first, in one order, so the pixels do not depend on `block`
     rng = np.random.default_rng(case.seed)
     sx, sy = xx - SECTOR_APEX[0], yy - SECTOR_APEX[1]
     rad, ang = np.hypot(sx, sy), np.arctan2(sx, sy)
     sector = ((rad < SECTOR_RADIUS) & (np.abs(ang) < SECTOR_HALF_ANGLE)).astype(np.float32)
     sector = cv2.GaussianBlur(sector, (3, 3), 0)
     atten = case.gain * np.exp(-0.006 * rad) * 1.5
-    sp = rng.rayleigh(1.0, (T, SIZE, SIZE)).astype(np.float32)
-    sp = 0.6 * rng.rayleigh(1.0, (1, SIZE, SIZE)).astype(np.float32) + 0.4 * sp
-    sp = (sp[:, :-2] + sp[:, 1:-1] + sp[:, 2:]) / 3                              # speckle is elongated laterally
-    sp = np.pad(sp, ((0, 0), (1, 1), (0, 0)), mode='edge') / 1.2533             # mean of Rayleigh(1) = 1.2533
-    img = img * (1 + case.speckle * (sp - 1)) * atten
-    img = img + case.noise * rng.standard_normal((T, SIZE, SIZE), dtype=np.float32)
-    frames = (np.clip(img * sector, 0, 1) * 255).astype(np.uint8)
-    return (frames, lv_cav) if return_cavity else frames
+    fresh = rng.rayleigh(1.0, (T, SIZE, SIZE)).astype(np.float32)
+    still = 0.6 * rng.rayleigh(1.0, (1, SIZE, SIZE)).astype(np.float32)
+    noise = rng.standard_normal((T, SIZE, SIZE), dtype=np.float32)
+    frames, cavity = np.empty((T, SIZE, SIZE), np.uint8), []
+    for f in range(0, T, block):                        # a block's arrays stay in the CPU cache: 1.7x faster than all T
+        b = slice(f, f + block)
+        img, lv_cav = _anatomy(u, v, L[b, None, None], W[b, None, None], c[b, None, None], K, L[0], W[0])
+        sp = still + 0.4 * fresh[b]
+        sp = (sp[:, :-2] + sp[:, 1:-1] + sp[:, 2:]) / 3                          # speckle is elongated laterally
+        sp = np.pad(sp, ((0, 0), (1, 1), (0, 0)), mode='edge') / 1.2533         # mean of Rayleigh(1) = 1.2533
+        img = img * (1 + case.speckle * (sp - 1)) * atten
+        img = img + case.noise * noise[b]
+        frames[b] = (np.clip(img * sector, 0, 1) * 255).astype(np.uint8)
+        if return_cavity: cavity.append(lv_cav)
+    return (frames, np.concatenate(cavity)) if return_cavity else frames
 
 # %% ../nbs/00_synth.ipynb #2a992306
 N_CHORDS = 20
