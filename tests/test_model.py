@@ -7,7 +7,7 @@ from cardiacclip.echozoom import EchoZoom, split_tiles, merge_tiles
 from cardiacclip.mfl import MFL
 from cardiacclip.head import NumCLIPHead, ef_category
 from cardiacclip.prompts import zero_shot_prompts, zero_shot_ef
-from cardiacclip.model import CardiacCLIP, METHODS, model_config, save_model, load_model, read_checkpoint, restore
+from cardiacclip.model import CardiacCLIP, METHODS, GROUPS, model_config, save_model, load_model, read_checkpoint, restore
 
 torch.set_num_threads(2)
 
@@ -19,7 +19,7 @@ def clips():
     for i in range(4):
         c = synth.sample_case(21, i)
         f = torch.from_numpy(synth.render(c)[:32:8]).float()
-        vids.append(f[:, None].expand(-1, 3, -1, -1)); efs.append(c.ef_target)
+        vids.append(f[:, None].expand(-1, 3, -1, -1)); efs.append(synth.case_labels(c, "TRAIN")[0]["EF"])
     return torch.stack(vids), torch.tensor(efs)
 
 
@@ -82,7 +82,7 @@ def test_gradients_reach_exactly_the_trained_groups(method, clips):
     torch.manual_seed(0)
     model = CardiacCLIP(model_config(method, image_size=64))
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    opt = torch.optim.AdamW(model.param_groups({g: 1e-2 for g in ("image", "text", "mfl", "head", "prompts")}))
+    opt = torch.optim.AdamW(model.param_groups({g: 1e-2 for g in GROUPS}))
     out = model(video)
     model.loss(out, ef)["total"].backward()
     opt.step()
