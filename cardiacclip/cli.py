@@ -18,7 +18,12 @@ def load_params(path="params.yaml", section: str | None = None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no parameters file at {path}")
-    params = yaml.safe_load(path.read_text()) or {}
+    try:
+        params = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:                                       # the message carries the line and column
+        raise ValueError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: expected sections (a mapping) at the top level, got {type(params).__name__}")
     if section is None: return params
     if section not in params:
         raise KeyError(f"{path}: no section {section!r} (sections: {sorted(params)})")
@@ -28,13 +33,17 @@ def load_params(path="params.yaml", section: str | None = None) -> dict:
 def _synth(args):
     from cardiacclip.synth import synthesize
     p = load_params(args.params, args.section)
-    known = {"out", "n_videos", "seed", "split", "frames", "fps", "heart_rate", "workers"}
+    known = {"out", "n_videos", "seed", "split", "workers"}
     unknown = set(p) - known
     if unknown:
         raise KeyError(f"{args.params}: unknown key(s) {sorted(unknown)} in section {args.section!r}; known: {sorted(known)}")
     if "out" not in p:
         raise KeyError(f"{args.params}: section {args.section!r} needs an 'out' folder")
-    synthesize(**p)
+    world = load_params(args.params).get("world")                   # one population for the dataset and the corpus
+    try:
+        synthesize(**{**p, "out": resolve_path(Path(args.params).parent, p["out"])}, world=world)
+    except ValueError as e:
+        raise ValueError(f"{args.params}: {e}") from None
 
 # %% ../nbs/09_cli.ipynb #2a7ae262
 def resolve_path(base, p) -> str | None:
@@ -69,7 +78,7 @@ def _pretrain(args):
 def _zeroshot(args):
     import pandas as pd
     from cardiacclip.backbone import load_backbone
-    from cardiacclip.data import EchoNet, read_filelist
+    from cardiacclip.data import EchoNet, read_filelist, size_oracles
     from cardiacclip.pretrain import zero_shot_predict
     from cardiacclip.trainer import ef_metrics
     params = load_params(args.params); base = Path(args.params).parent
@@ -79,13 +88,16 @@ def _zeroshot(args):
     bb = load_backbone(paths["name"], paths["checkpoint"], m.get("image_size"))
     test = EchoNet(root, "TEST", length=c["length"], period=c["period"], targets=("EF",))
     pred = zero_shot_predict(bb, test)
-    fl = read_filelist(Path(root) / "FileList.csv")
+    fl = read_filelist(Path(root) / "FileList.csv", ("EF", "EDV"))
     trivial = float(fl[fl.Split == "TRAIN"].EF.mean())
-    out = {"zeroshot": ef_metrics(pred.pred, pred.EF), "trivial": {**ef_metrics([trivial] * len(pred), pred.EF), "value": trivial}}
+    out = {"zeroshot": ef_metrics(pred.pred, pred.EF), "trivial": {**ef_metrics([trivial] * len(pred), pred.EF), "value": trivial},
+           "size_oracles": size_oracles(root, fl)}           # how much one frame's size tells (chapter 1)
     res = base / "results" / "zeroshot"; res.mkdir(parents=True, exist_ok=True)
     pred.assign(trivial=trivial).to_csv(res / "predictions.csv", index=False, float_format="%.3f")
     (res / "metrics.json").write_text(json.dumps(out, indent=1))
-    print(f"zero-shot TEST MAE {out['zeroshot']['mae']:.2f}, trivial (TRAIN mean {trivial:.1f}) {out['trivial']['mae']:.2f}")
+    so = out["size_oracles"]
+    print(f"zero-shot TEST MAE {out['zeroshot']['mae']:.2f}, trivial (TRAIN mean {trivial:.1f}) {out['trivial']['mae']:.2f}, "
+          f"one frame's size: ED area {so['ed_area_px']['mae']:.2f}, EDV {so['edv_ml']['mae']:.2f}")
 
 # %% ../nbs/09_cli.ipynb #94cc95ec
 def _clips(args):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #f09f584b
 from __future__ import annotations
-import json, logging, math, os
+import json, logging, math, os, uuid
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ decord.bridge.set_bridge('native')
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
            'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot', 'write_atomically',
-           'write_clip_store', 'read_clip_store']
+           'write_clip_store', 'read_clip_store', 'size_oracles']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -122,7 +122,7 @@ class EchoNet(torch.utils.data.Dataset):
     def __init__(self, root, split="TRAIN", filelist=None, targets=("EF", "ESV", "EDV"), length: int | None = 48,
                  period: int = 2, clips="one", stride=None, pad: int | None = None, mean=0.0, std=1.0,
                  random_clip: bool | None = None, tracings: bool = False, on_error: str = "raise", seed: int = 0,
-                 uint8: bool = False, cache: bool = False, store=None):
+                 uint8: bool = False, cache: bool = False, store=None, size: int | None = 112):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"dataset root {self.root} does not exist")
@@ -143,7 +143,7 @@ class EchoNet(torch.utils.data.Dataset):
         self.std = torch.as_tensor(std, dtype=torch.float32).reshape(-1, 1, 1)
         self.random_clip = (split == "TRAIN") if random_clip is None else random_clip
         self.seed, self.epoch = seed, 0
-        self.uint8 = uint8
+        self.uint8, self.size = uint8, size
         if cache and self.random_clip:
             raise ValueError(f"cache=True keeps each item after its first read: it needs fixed clips, but {split} draws "
                              "random clips (pass random_clip=False)")
@@ -187,7 +187,9 @@ class EchoNet(torch.utils.data.Dataset):
             n = len(decord.VideoReader(str(p)))
         except Exception as e:
             return f"row {r._row}: video {p} is unreadable ({type(e).__name__}: {str(e).splitlines()[0][:120]})"
-        return None if n > 0 else f"row {r._row}: video {p} has no frames"
+        if n == 0: return f"row {r._row}: video {p} has no frames"
+        want = int(r.NumberOfFrames) if "NumberOfFrames" in r and r.NumberOfFrames > 0 else 0
+        return None if n >= want else f"row {r._row}: video {p} decodes {n} frames but NumberOfFrames is {want} (truncated?)"
 
     def __len__(self): return len(self.filelist)
 
@@ -224,13 +226,20 @@ class EchoNet(torch.utils.data.Dataset):
             idx = np.stack([clip_indices(s, length, period) for s in starts])
             uniq = np.unique(idx[idx < n])
             frames, n_read = self.read(i, uniq)
-            if n_read < n:                                                   # the CSV over-counted frames
-                uniq = uniq[uniq < n_read]
+            if n_read < n:                          # a truncated file or an over-counting CSV: never fill with black
+                raise ValueError(f"row {r._row}: video {video_path(self.root, r.FileName)} decodes {n_read} frames but "
+                                 f"NumberOfFrames is {n}: the file is truncated or the FileList count is wrong")
             lookup = np.full(idx.max() + 1, -1); lookup[uniq] = np.arange(len(uniq))
             pos = lookup[idx]
+            frames = self._resize(frames)
             clips = np.zeros((len(starts), length) + frames.shape[1:], np.uint8)
             clips[pos >= 0] = frames[pos[pos >= 0]]                         # frames past the end stay zero (padding)
         return clips
+
+    def _resize(self, frames: np.ndarray) -> np.ndarray:
+        "Frames (T, H, W, 3) at `size` x `size` (area interpolation); unchanged when they already are, or `size` is None."
+        if self.size is None or frames.shape[1:3] == (self.size, self.size): return frames
+        return np.stack([cv2.resize(f, (self.size, self.size), interpolation=cv2.INTER_AREA) for f in frames])
 
     def __getitem__(self, i: int):
         if self._cache is not None and i in self._cache: return self._cache[i]
@@ -294,7 +303,7 @@ def few_shot(filelist: pd.DataFrame, k: int, seed: int = 0) -> pd.DataFrame:
 def write_atomically(path, write):
     "Write `path` by `write(tmp)` then a rename: a reader, or a kill mid-way, never sees half a file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")   # two writers never share a temp file
     try:
         write(tmp); os.replace(tmp, path)
     finally:
@@ -346,3 +355,27 @@ def read_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int
     if len(clips) != len(ix["videos"]):
         raise ValueError(f"clip store {store}: {split}.npy has {len(clips)} clips, {index} lists {len(ix['videos'])}")
     return clips, np.array(rows)
+
+# %% ../nbs/01_data.ipynb #12f4651d
+def size_oracles(root, filelist=None) -> dict:
+    "TEST MAE of EF fitted on TRAIN from one size alone: the ED trace's area (pixels) and the EDV (mL), cubic in the log."
+    root = Path(root)
+    fl = filelist if filelist is not None else read_filelist(root / "FileList.csv", ("EF", "EDV"))
+    tr = read_tracings(root / "VolumeTracings.csv")
+    area = []
+    for r in fl.itertuples():
+        if r.FileName not in tr:
+            raise ValueError(f"{root / 'VolumeTracings.csv'}: no tracings for {r.FileName}")
+        try: ed, _ = ed_es(tr[r.FileName])
+        except ValueError as e: raise ValueError(f"{root / 'VolumeTracings.csv'}: {r.FileName}: {e}") from None
+        size = (int(getattr(r, "FrameHeight", 112)), int(getattr(r, "FrameWidth", 112)))
+        area.append(max(1, int(trace_mask(tr[r.FileName][ed], size).sum())))
+    fl = fl.assign(ed_area=np.array(area, float))
+    train, test = fl[fl.Split == "TRAIN"], fl[fl.Split == "TEST"]
+    if len(train) < 4 or not len(test):
+        raise ValueError(f"{root}: size oracles need at least 4 TRAIN and 1 TEST video, got {len(train)} and {len(test)}")
+    out = {}
+    for name, col in (("ed_area_px", "ed_area"), ("edv_ml", "EDV")):
+        pred = np.clip(np.polyval(np.polyfit(np.log(train[col]), train.EF, 3), np.log(test[col])), 0, 100)
+        out[name] = {"mae": float(np.abs(pred - test.EF).mean()), "n": int(len(test))}
+    return out

@@ -105,7 +105,7 @@ def _loader(ds, indices, batch_size, num_workers, pin):
 @torch.no_grad()
 def predict(model: CardiacCLIP, ds, batch_size: int = 16, device="auto", num_workers: int = 0, amp: bool | None = None,
             progress: bool = False) -> pd.DataFrame:
-    "Predictions for every video of `ds`: FileName, EF (true), pred, and category probabilities."
+    "Predictions for every video of `ds`: FileName, EF (true), pred, category probabilities, and MFL's largest frame weight and entropy."
     device = pick_device(device) if isinstance(device, str) else device
     amp = (device.type == "cuda") if amp is None else amp
     was = model.training; model.eval()
@@ -119,9 +119,13 @@ def predict(model: CardiacCLIP, ds, batch_size: int = 16, device="auto", num_wor
             out = model(v.to(device, non_blocking=True))
         ef = out["ef"].float().view(-1, n_clips).mean(1).cpu()
         probs = out["probs"].float().view(-1, n_clips, out["probs"].shape[-1]).mean(1).cpu() if out["probs"] is not None else None
+        w = out["attn"].float()                                          # (videos * clips, T) frame weights
+        attn_max = w.max(1).values.view(-1, n_clips).mean(1).cpu()
+        attn_entropy = -(w * w.clamp_min(1e-12).log()).sum(1).view(-1, n_clips).mean(1).cpu()   # log T when uniform
         for i in range(len(ef)):
             r = {"FileName": y["FileName"][i], "EF": float(y["EF"][i]), "pred": float(ef[i])}
             if probs is not None: r.update({f"p{k}": float(probs[i, k]) for k in range(probs.shape[1])})
+            r.update(attn_max=float(attn_max[i]), attn_entropy=float(attn_entropy[i]))
             rows.append(r)
     model.train(was)
     return pd.DataFrame(rows)
@@ -156,7 +160,7 @@ class Trainer:
         self.steps_per_epoch = steps_per_epoch or -(-len(train_ds) // (batch_size * accum))
         self.seed, self.num_workers, self.progress = seed, num_workers, progress and self.rank == 0
         self.eval_batch_size = eval_batch_size or 2 * batch_size
-        self.lrs = lrs or {"image": 5e-5, "text": 5e-5, "mfl": 5e-5, "head": 1e-4, "prompts": 1e-4}
+        self.lrs = lrs or {"image": 5e-5, "text": 5e-5, "mfl": 5e-5, "zoom": 1e-4, "head": 1e-4, "prompts": 1e-4}
         self.opt = make_optimizer(self.model, self.lrs, optimizer, weight_decay, fused=cuda)
         self.sched = cosine_schedule(self.opt, self.epochs * self.steps_per_epoch, warmup)
         self.params = [p for g in self.opt.param_groups for p in g["params"]]
@@ -164,9 +168,16 @@ class Trainer:
         self.extra = dict(extra or {})                                   # plain values stored in every checkpoint
 
     # ---- checkpoints ------------------------------------------------------------------------------------------
+    def identity(self) -> dict:
+        "What makes this run this run: the model config, the plain values in `extra` (shots, seed, clip...) and the schedule."
+        schedule = {"epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch, "batch_size": self.batch_size,
+                    "accum": self.accum, "seed": self.seed, "lrs": {k: float(v) for k, v in sorted(self.lrs.items())}}
+        return {"config": self.model.config, **self.extra, "schedule": schedule}
+
     def _state(self) -> dict:
-        return {**checkpoint_state(self.model), **self.extra, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
-                "epoch": self.epoch, "best": self.best, "history": self.history, "rng": torch.get_rng_state()}
+        return {**checkpoint_state(self.model), **self.extra, "identity": self.identity(), "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict(), "epoch": self.epoch, "best": self.best, "history": self.history,
+                "rng": torch.get_rng_state()}
 
     def save_last(self):
         if self.rank: return
@@ -176,7 +187,21 @@ class Trainer:
         "Resume from `out_dir/last.pt` if it exists; returns whether it did."
         p = self.out / "last.pt"
         if not p.is_file(): return False
-        ck = torch.load(p, map_location="cpu", weights_only=True)
+        try:
+            ck = torch.load(p, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise ValueError(f"cannot resume from {p} (truncated or not a checkpoint; delete it to start afresh): "
+                             f"{type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+        stored, now = ck.get("identity", {}), self.identity()
+        differ = [k for k in now if stored.get(k) != now[k]]
+        if differ:                                                      # a folder left by another run: never mix them
+            def diff(k):
+                a, b = stored.get(k), now[k]
+                if isinstance(a, dict) and isinstance(b, dict):
+                    return ", ".join(f"{k}.{j}: stored {a.get(j)!r}, now {b.get(j)!r}" for j in sorted(set(a) | set(b)) if a.get(j) != b.get(j))
+                return f"{k}: stored {a!r}, now {b!r}"
+            raise ValueError(f"{p} belongs to another run ({'; '.join(diff(k) for k in differ)}); "
+                             "use another out_dir, or delete it to start afresh")
         restore(self.model, ck, source=f"checkpoint {p}")
         self.opt.load_state_dict(ck["optimizer"]); self.sched.load_state_dict(ck["scheduler"])
         self.epoch, self.best, self.history = ck["epoch"], ck["best"], list(ck["history"])
