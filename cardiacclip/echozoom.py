@@ -71,3 +71,8 @@ class EchoZoom(nn.Module):
     def forward(self, x):
         "Preprocessed frames (N, 3, s, s) -> embeddings (N, D)."
         return self.embed_map(self.feature_map(x))
+
+    def zoomed_share(self) -> float:
+        "Share of the projection's weight norm on the zoomed channels (0 at initialisation): how much the zoom is used."
+        w = self.proj.weight.detach()
+        return float(w[:, self.backbone.width:].norm() / w.norm())

@@ -22,8 +22,8 @@ class MFL(nn.Module):
             self.score = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
                                        nn.Linear(hidden, 1))
             self.out = nn.Linear(dim, dim)
-            with torch.no_grad():                       # start as mean pooling: flat scores, identity output layer
-                self.score[-1].weight.zero_(); self.score[-1].bias.zero_()
+            with torch.no_grad():                       # start next to mean pooling: nearly flat scores, identity output
+                self.score[-1].weight.mul_(0.1); self.score[-1].bias.zero_()
                 self.out.weight.copy_(torch.eye(dim)); self.out.bias.zero_()
 
     def forward(self, frames: torch.Tensor, mask: torch.Tensor | None = None):

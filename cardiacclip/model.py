@@ -27,11 +27,11 @@ METHODS = {
     "mfl": dict(zoom=False, pool="attention", head="plain", prompts="fixed", text="ensemble",
                 train=("image", "text", "mfl", "head")),
     "echozoom": dict(zoom=True, pool="attention", head="plain", prompts="fixed", text="ensemble",
-                     train=("image", "text", "mfl", "head")),
+                     train=("image", "text", "mfl", "zoom", "head")),
     "cardiacclip": dict(zoom=True, pool="attention", head="numclip", prompts="fixed", text="ensemble",
-                        train=("image", "text", "mfl", "head")),
+                        train=("image", "text", "mfl", "zoom", "head")),
 }
-GROUPS = ("image", "text", "mfl", "head", "prompts")
+GROUPS = ("image", "text", "mfl", "zoom", "head", "prompts")
 DEFAULTS = dict(name="echoclip-tiny", checkpoint=None, image_size=None, scales=[1, 2], mfl_hidden=64, n_ctx=4,
                 loss_weights={"ce": 1.0, "kl": 1.0, "l1": 1.0}, ordinal_strength=1.0, soft_sigma=10.0, ef_mean=55.0,
                 grad_checkpointing=False, category_text=None)
@@ -85,11 +85,11 @@ class CardiacCLIP(nn.Module):
 
     # ---- parameter groups -------------------------------------------------------------------------------------
     def groups(self) -> dict:
-        "Parameters by group: image (trunk, projection, EchoZoom), text, mfl, head, prompts."
+        "Parameters by group: image (trunk, projection), text, mfl, zoom (EchoZoom's new projection), head, prompts."
         bb = self.backbone
-        image = bb.image_parameters() + (list(self.zoom.proj.parameters()) if self.zoom else [])
         text = [p for p in bb.text_parameters() if p is not bb.clip.token_embedding.weight]
-        return {"image": image, "text": text, "mfl": list(self.pool.parameters()), "head": list(self.head.parameters()),
+        return {"image": bb.image_parameters(), "text": text, "mfl": list(self.pool.parameters()),
+                "zoom": list(self.zoom.proj.parameters()) if self.zoom else [], "head": list(self.head.parameters()),
                 "prompts": [self.prompts.ctx] if self.prompts is not None else []}
 
     def set_trainable(self, groups):
@@ -144,7 +144,7 @@ class CardiacCLIP(nn.Module):
         "(B, T, 3, H, W) in 0-255 -> (B, T, D)."
         b, t = video.shape[:2]
         x = self.backbone.preprocess(video.flatten(0, 1))
-        with torch.set_grad_enabled(torch.is_grad_enabled() and "image" in self.trainable):
+        with torch.set_grad_enabled(torch.is_grad_enabled() and bool({"image", "zoom"} & set(self.trainable))):
             e = self.zoom(x) if self.zoom is not None else self.backbone.encode_frames(x)
         return e.view(b, t, -1)
 

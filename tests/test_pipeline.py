@@ -50,11 +50,11 @@ def test_dvc_repro_tiny_profile(tmp_path):
         stderr = ["".join(o["text"]) for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
         assert not stderr, f"{run}: {stderr}"
     assert json.loads((tmp_path / "data/eval-clips/TEST.json").read_text())["length"] == TINY["clip"]["length"]
-    for f in ("results.md", "ablation.md", "mae_vs_shots.png", "bland_altman.png", "attention.png"):
+    for f in ("results.md", "ablation.md", "claims.md", "learned.md", "mae_vs_shots.png", "bland_altman.png", "attention.png"):
         assert (tmp_path / "reports" / f).stat().st_size > 0, f
     assert "synthetic" in (tmp_path / "reports/results.md").read_text()
     zs = json.loads((tmp_path / "results/zeroshot/metrics.json").read_text())
-    assert {"zeroshot", "trivial"} <= set(zs)
+    assert {"zeroshot", "trivial", "size_oracles"} <= set(zs)
     # nothing changed: a second repro runs nothing
     again = _repro(tmp_path)
     assert "Running stage" not in again, again

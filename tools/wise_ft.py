@@ -22,18 +22,23 @@ from cardiacclip.trainer import predict
 
 @torch.no_grad()
 def interpolate_image(model: CardiacCLIP, start: dict, tuned: dict, alpha: float) -> CardiacCLIP:
-    "Set `model`'s image-group parameters to (1 - alpha) * start + alpha * tuned (dicts of tensors by name), in place."
+    "Set `model`'s image-side parameters (`image_params`) to (1 - alpha) * start + alpha * tuned (dicts of tensors by name), in place."
     names = {id(p): n for n, p in model.named_parameters()}
-    for p in model.groups()["image"]:
+    for p in image_params(model):
         n = names[id(p)]
         p.copy_(torch.lerp(start[n], tuned[n], alpha))
     return model
 
 
+def image_params(model: CardiacCLIP) -> list:
+    "The image encoder's parameters and EchoZoom's projection (its own group, `zoom`, since it is a new layer)."
+    return model.groups()["image"] + model.groups()["zoom"]
+
+
 def image_state(model: CardiacCLIP) -> dict:
-    "Copies of the image-group parameters by name."
+    "Copies of the image-side parameters (`image_params`) by name."
     names = {id(p): n for n, p in model.named_parameters()}
-    return {names[id(p)]: p.detach().clone() for p in model.groups()["image"]}
+    return {names[id(p)]: p.detach().clone() for p in image_params(model)}
 
 
 def main(argv=None):
