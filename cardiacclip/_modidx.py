@@ -138,6 +138,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                     'cardiacclip/model.py'),
                                    'cardiacclip.model.CardiacCLIP.trainable': ('model.html#cardiacclip.trainable', 'cardiacclip/model.py'),
                                    'cardiacclip.model._sha256': ('model.html#_sha256', 'cardiacclip/model.py'),
+                                   'cardiacclip.model.backbone_file': ('model.html#backbone_file', 'cardiacclip/model.py'),
                                    'cardiacclip.model.checkpoint_state': ('model.html#checkpoint_state', 'cardiacclip/model.py'),
                                    'cardiacclip.model.load_model': ('model.html#load_model', 'cardiacclip/model.py'),
                                    'cardiacclip.model.model_config': ('model.html#model_config', 'cardiacclip/model.py'),

@@ -113,8 +113,8 @@ def _clips(args):
     print(f"VAL and TEST clips ({c['length']} frames every {c['period']}) stored in {out}")
 
 # %% ../nbs/09_cli.ipynb #facea700
-def predict_video(path, checkpoint) -> dict:
-    "EF (%), category and clip count for the video at `path` with the CardiacCLIP checkpoint `checkpoint`."
+def predict_video(path, checkpoint, backbone=None) -> dict:
+    "EF (%), category and clip count for the video at `path` with the CardiacCLIP checkpoint `checkpoint` (`backbone`: its backbone file, if moved)."
     import numpy as np, torch, decord
     from cardiacclip.model import load_model, read_checkpoint
     from cardiacclip.data import clip_starts, clip_indices
@@ -128,7 +128,7 @@ def predict_video(path, checkpoint) -> dict:
         raise ValueError(f"cannot read video {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
     clip = read_checkpoint(checkpoint).get("clip", {"length": 32, "period": 2})
     length, period = int(clip["length"]), int(clip["period"])
-    model = load_model(checkpoint).eval()
+    model = load_model(checkpoint, backbone=backbone).eval()
     starts = clip_starts(n, length, period, "all")
     idx = np.stack([clip_indices(s, length, period) for s in starts])
     frames = vr.get_batch(sorted(set(idx[idx < n].tolist()))).asnumpy()
@@ -141,7 +141,7 @@ def predict_video(path, checkpoint) -> dict:
     return {"video": str(path), "ef": ef, "category": CATEGORY_NAMES[int(ef_category([ef])[0])], "clips": len(starts)}
 
 def _predict(args):
-    r = predict_video(args.video, args.checkpoint)
+    r = predict_video(args.video, args.checkpoint, args.backbone)
     print(json.dumps(r) if args.json else f"{r['video']}: EF {r['ef']:.1f}% ({r['category']}, {r['clips']} clip(s))")
 
 # %% ../nbs/09_cli.ipynb #4141d766
@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text); s.add_argument("--params", default="params.yaml"); s.set_defaults(func=func)
     s = sub.add_parser("predict", help="EF and category of one video")
     s.add_argument("video"); s.add_argument("--checkpoint", required=True); s.add_argument("--json", action="store_true")
+    s.add_argument("--backbone", default=None, help="the backbone file the checkpoint was trained from, if it moved")
     s.set_defaults(func=_predict)
     s = sub.add_parser("run", help="execute a pipeline notebook with papermill (-p NAME VALUE, repeatable)")
     s.add_argument("notebook"); s.add_argument("output"); s.add_argument("--cwd", default=None)

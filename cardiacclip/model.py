@@ -4,7 +4,7 @@
 
 # %% ../nbs/06a_model.ipynb #4b9d4f17
 from __future__ import annotations
-import copy, hashlib
+import copy, hashlib, os
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -17,7 +17,7 @@ from .prompts import PromptLearner
 
 # %% auto #0
 __all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'checkpoint_state', 'save_model', 'read_checkpoint',
-           'restore', 'load_model']
+           'restore', 'backbone_file', 'load_model']
 
 # %% ../nbs/06a_model.ipynb #74467534
 METHODS = {
@@ -176,7 +176,10 @@ def checkpoint_state(model: CardiacCLIP) -> dict:
 
 def save_model(model: CardiacCLIP, path, **extra):
     "Save `model` (see `checkpoint_state`) with `extra` plain values (metrics, epoch...) to `path`, atomically."
-    write_atomically(path, lambda tmp: torch.save({**checkpoint_state(model), **extra}, tmp))
+    path, bb = Path(path), model.config["checkpoint"]
+    # the backbone's path relative to the checkpoint's folder too: the two can move together, and any folder can load it
+    rel = {"backbone_relative": os.path.relpath(Path(bb).resolve(), path.parent.resolve())} if bb else {}
+    write_atomically(path, lambda tmp: torch.save({**checkpoint_state(model), **rel, **extra}, tmp))
 
 def read_checkpoint(path) -> dict:
     path = Path(path)
@@ -203,13 +206,23 @@ def restore(model: CardiacCLIP, ck: dict, source="checkpoint"):
     model.load_state_dict({**own, **sd}, strict=True)
     return model
 
-def load_model(path, **config_overrides) -> CardiacCLIP:
-    "Rebuild the model saved at `path` (optionally with config overrides, e.g. a moved backbone checkpoint)."
+def backbone_file(path, ck: dict, backbone=None) -> Path:
+    "The backbone file checkpoint `path` (read as `ck`) was trained from: `backbone` if given, else its recorded path as given, else relative to the checkpoint; SHA-256 checked."
+    recorded = ck["config"]["checkpoint"]
+    tried = [Path(backbone)] if backbone else [Path(recorded)] + (
+        [Path(path).parent / ck["backbone_relative"]] if ck.get("backbone_relative") else [])
+    found = next((p for p in tried if p.is_file()), None)
+    if found is None:
+        raise FileNotFoundError(f"{path} was trained from backbone {recorded}, which is not at {' nor '.join(map(str, tried))}; "
+                                "pass its path (backbone=..., or `cardiacclip predict --backbone`)")
+    if ck.get("backbone_sha256") and _sha256(found) != ck["backbone_sha256"]:
+        raise ValueError(f"backbone {found} changed since {path} was trained, or is another file (SHA-256 differs)")
+    return found
+
+def load_model(path, backbone=None, **config_overrides) -> CardiacCLIP:
+    "Rebuild the model saved at `path`, finding its backbone file with `backbone_file` (`backbone`: a moved copy), optionally with config overrides."
     ck = read_checkpoint(path)
     cfg = {**ck["config"], **config_overrides}
     if cfg.get("checkpoint") and ck.get("backbone_sha256"):
-        if not Path(cfg["checkpoint"]).is_file():
-            raise FileNotFoundError(f"{path} was trained from backbone {cfg['checkpoint']}, which is missing")
-        if _sha256(cfg["checkpoint"]) != ck["backbone_sha256"]:
-            raise ValueError(f"backbone {cfg['checkpoint']} changed since {path} was trained (SHA-256 differs)")
+        cfg["checkpoint"] = str(backbone_file(path, {**ck, "config": cfg}, backbone))
     return restore(CardiacCLIP(cfg), ck, source=f"checkpoint {path}")

@@ -50,6 +50,11 @@ def test_dvc_repro_tiny_profile(tmp_path):
         stderr = ["".join(o["text"]) for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
         assert not stderr, f"{run}: {stderr}"
     assert json.loads((tmp_path / "data/eval-clips/TEST.json").read_text())["length"] == TINY["clip"]["length"]
+    # the README's predict command as written, from the repository root (the run notebook trained from nbs/)
+    video = next((tmp_path / "data/synthetic/Videos").glob("*.avi"))
+    r = subprocess.run(["cardiacclip", "predict", str(video.relative_to(tmp_path)), "--checkpoint",
+                        "runs/fewshot/1-cardiacclip-0/ckpt/best.pt"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0 and "EF" in r.stdout, r.stdout + r.stderr
     for f in ("results.md", "ablation.md", "claims.md", "learned.md", "mae_vs_shots.png", "bland_altman.png", "attention.png"):
         assert (tmp_path / "reports" / f).stat().st_size > 0, f
     assert "synthetic" in (tmp_path / "reports/results.md").read_text()
