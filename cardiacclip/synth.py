@@ -5,7 +5,7 @@
 # %% ../nbs/00_synth.ipynb #28e96557
 from __future__ import annotations
 import os, math, time, shutil
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np

@@ -15,7 +15,7 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 from .head import ef_category
 from .data import write_atomically
-from .model import CardiacCLIP, checkpoint_state, restore, save_model
+from .model import CardiacCLIP, checkpoint_state, read_checkpoint, restore, save_model
 
 # %% auto #0
 __all__ = ['auroc', 'r2', 'ef_metrics', 'pick_device', 'seed_everything', 'init_distributed', 'make_optimizer', 'cosine_schedule',
@@ -188,10 +188,9 @@ class Trainer:
         p = self.out / "last.pt"
         if not p.is_file(): return False
         try:
-            ck = torch.load(p, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise ValueError(f"cannot resume from {p} (truncated or not a checkpoint; delete it to start afresh): "
-                             f"{type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
+            ck = read_checkpoint(p)
+        except ValueError as e:
+            raise ValueError(f"cannot resume (truncated or not a checkpoint; delete it to start afresh): {e}") from None
         stored, now = ck.get("identity", {}), self.identity()
         differ = [k for k in now if stored.get(k) != now[k]]
         if differ:                                                      # a folder left by another run: never mix them
