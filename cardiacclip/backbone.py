@@ -14,6 +14,7 @@ import timm
 from timm.models import register_model
 from timm.models.convnext import ConvNeXt
 from timm.models._builder import build_model_with_cfg
+from .files import load_weights
 
 # %% auto #0
 __all__ = ['ECHOCLIP_HUB', 'TINY', 'convnext_echotiny', 'register_configs', 'read_state_dict', 'load_state', 'create_clip',
@@ -43,13 +44,7 @@ register_configs()
 # %% ../nbs/02_backbone.ipynb #072cb41d
 def read_state_dict(path) -> dict:
     "Tensors of the checkpoint at `path`, read with `weights_only=True`."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ValueError(f"cannot read checkpoint {path} with weights_only=True: {e}") from None
+    sd = load_weights(path, "checkpoint")
     for key in ("state_dict", "model"):
         if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict): sd = sd[key]
     if not isinstance(sd, dict):

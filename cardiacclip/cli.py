@@ -5,94 +5,60 @@
 # %% ../nbs/09_cli.ipynb #8d60eb46
 from __future__ import annotations
 import argparse, json, os, sys
+from dataclasses import asdict
 from pathlib import Path
-import yaml
+from .tuning import share_cores_with_decoder, skip_optional_imports
 
 # %% auto #0
-__all__ = ['SKIPPED_IMPORTS', 'OPENMP_SPIN', 'load_params', 'resolve_path', 'model_paths', 'predict_video', 'parse_value',
-           'run_notebook', 'share_cores_with_decoder', 'build_parser', 'main']
+__all__ = ['EFPredictor', 'predict_video', 'echo_inputs', 'parse_value', 'run_notebook', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #58d55b44
-def load_params(path="params.yaml", section: str | None = None) -> dict:
-    "The whole `params.yaml` at `path`, or one `section` of it."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no parameters file at {path}")
-    try:
-        params = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:                                       # the message carries the line and column
-        raise ValueError(f"{path}: not valid YAML: {' '.join(str(e).split())}") from None
-    if not isinstance(params, dict):
-        raise ValueError(f"{path}: expected sections (a mapping) at the top level, got {type(params).__name__}")
-    if section is None: return params
-    if section not in params:
-        raise KeyError(f"{path}: no section {section!r} (sections: {sorted(params)})")
-    return params[section]
-
-# %% ../nbs/09_cli.ipynb #fa516b44
 def _synth(args):
+    from cardiacclip.config import load_config
     from cardiacclip.synth import synthesize
-    p = load_params(args.params, args.section)
-    known = {"out", "n_videos", "seed", "split", "workers"}
-    unknown = set(p) - known
-    if unknown:
-        raise KeyError(f"{args.params}: unknown key(s) {sorted(unknown)} in section {args.section!r}; known: {sorted(known)}")
-    if "out" not in p:
-        raise KeyError(f"{args.params}: section {args.section!r} needs an 'out' folder")
-    world = load_params(args.params).get("world")                   # one population for the dataset and the corpus
+    cfg = load_config(args.params)
+    s = getattr(cfg, args.section)
+    world = asdict(cfg.world) if cfg.has("world") else None
     try:
-        synthesize(**{**p, "out": resolve_path(Path(args.params).parent, p["out"])}, world=world)
+        synthesize(s.out, n_videos=s.n_videos, seed=s.seed, split=s.split, world=world, workers=s.workers,
+                   verbose=not args.quiet, progress=not args.quiet and sys.stderr.isatty())
     except ValueError as e:
         raise ValueError(f"{args.params}: {e}") from None
 
 # %% ../nbs/09_cli.ipynb #2a7ae262
-def resolve_path(base, p) -> str | None:
-    "A path from params.yaml made relative to `base`, the folder of params.yaml; absolute paths, `hf-hub:` names and empty values pass through."
-    return None if p in (None, "") else str(p) if str(p).startswith("hf-hub:") or Path(p).is_absolute() else str(Path(base) / p)
-
-def model_paths(model: dict, base) -> dict:
-    "params.yaml's `model` section with its files resolved against `base`: the checkpoint, and the name if it is an open_clip config (.json)."
-    name = model["name"]
-    return {**model, "checkpoint": resolve_path(base, model.get("checkpoint")),
-            "name": resolve_path(base, name) if str(name).endswith(".json") else name}
-
 def _pretrain(args):
+    from cardiacclip.config import load_config
     from cardiacclip.pretrain import pretrain_clip
-    params = load_params(args.params); base = Path(args.params).parent
-    p, m = params["pretrain"], params["model"]
-    out = Path(resolve_path(base, p.get("out", "models/pretrain")))
-    out.mkdir(parents=True, exist_ok=True)
-    if not p.get("enabled", True):
-        (out / "SKIPPED.txt").write_text(f"pretraining skipped: model {m['name']} brings its own weights\n")
-        (base / "metrics").mkdir(exist_ok=True)
-        (base / "metrics" / "pretrain.json").write_text(json.dumps({"skipped": True}))
+    cfg = load_config(args.params); p, m = cfg.pretrain, cfg.model
+    out = Path(p.out); out.mkdir(parents=True, exist_ok=True)
+    metrics = cfg.base / "metrics"; metrics.mkdir(exist_ok=True)
+    if not p.enabled:
+        (out / "SKIPPED.txt").write_text(f"pretraining skipped: model {m.name} brings its own weights\n")
+        (metrics / "pretrain.json").write_text(json.dumps({"skipped": True}))
         return
-    keys = ("steps", "batch_size", "lr", "weight_decay", "warmup", "frames_per_video", "seed")
-    bb, curve, secs = pretrain_clip(resolve_path(base, params["corpus"]["out"]), out / f"{m['name']}.pt", name=m["name"],
-                                    image_size=m.get("image_size"), **{k: p[k] for k in keys if k in p})
+    bb, curve, secs = pretrain_clip(cfg.corpus.out, out / f"{m.name}.pt", name=m.name, image_size=m.image_size, steps=p.steps,
+                                    batch_size=p.batch_size, lr=p.lr, weight_decay=p.weight_decay, warmup=p.warmup,
+                                    frames_per_video=p.frames_per_video, seed=p.seed, progress=not args.quiet and sys.stderr.isatty())
     curve.to_csv(out / "curve.csv", index=False)
-    (base / "metrics").mkdir(exist_ok=True)
-    (base / "metrics" / "pretrain.json").write_text(json.dumps(
-        {"final_loss": float(curve.loss.iloc[-5:].mean()), "steps": int(p["steps"]), "seconds": round(secs, 1)}, indent=1))
+    (metrics / "pretrain.json").write_text(json.dumps({"final_loss": round(float(curve.loss.iloc[-5:].mean()), 4), "steps": p.steps}, indent=1))
+    timings = cfg.base / "timings"; timings.mkdir(exist_ok=True)            # git-ignored: how long, not what
+    (timings / "pretrain.json").write_text(json.dumps({"seconds": round(secs, 1)}))
 
 def _zeroshot(args):
-    import pandas as pd
+    from cardiacclip.config import load_config
     from cardiacclip.backbone import load_backbone
     from cardiacclip.data import EchoNet, read_filelist, size_oracles
     from cardiacclip.pretrain import zero_shot_predict
     from cardiacclip.trainer import ef_metrics
-    params = load_params(args.params); base = Path(args.params).parent
-    m, c = params["model"], params["clip"]
-    root = resolve_path(base, params["data"]["root"])
-    paths = model_paths(m, base)
-    bb = load_backbone(paths["name"], paths["checkpoint"], m.get("image_size"))
-    test = EchoNet(root, "TEST", length=c["length"], period=c["period"], targets=("EF",))
+    cfg = load_config(args.params); m, root = cfg.model, cfg.data.root
+    bb = load_backbone(m.name, m.checkpoint, m.image_size)
+    test = EchoNet(root, "TEST", length=cfg.clip.length, period=cfg.clip.period, targets=("EF",))
     pred = zero_shot_predict(bb, test)
     fl = read_filelist(Path(root) / "FileList.csv", ("EF", "EDV"))
     trivial = float(fl[fl.Split == "TRAIN"].EF.mean())
     out = {"zeroshot": ef_metrics(pred.pred, pred.EF), "trivial": {**ef_metrics([trivial] * len(pred), pred.EF), "value": trivial},
            "size_oracles": size_oracles(root, fl)}           # how much one frame's size tells (chapter 1)
-    res = base / "results" / "zeroshot"; res.mkdir(parents=True, exist_ok=True)
+    res = cfg.base / "results" / "zeroshot"; res.mkdir(parents=True, exist_ok=True)
     pred.assign(trivial=trivial).to_csv(res / "predictions.csv", index=False, float_format="%.3f")
     (res / "metrics.json").write_text(json.dumps(out, indent=1))
     so = out["size_oracles"]
@@ -101,48 +67,90 @@ def _zeroshot(args):
 
 # %% ../nbs/09_cli.ipynb #94cc95ec
 def _clips(args):
+    from cardiacclip.config import load_config
     from cardiacclip.data import write_clip_store
-    params = load_params(args.params); base = Path(args.params).parent
-    e, c = params.get("eval_clips", {}), params["clip"]
-    if "out" not in e: raise KeyError(f"{args.params}: section 'eval_clips' needs an 'out' folder")
-    out = Path(resolve_path(base, e["out"])); out.mkdir(parents=True, exist_ok=True)
-    if not e.get("enabled", True):
+    cfg = load_config(args.params); e, c = cfg.eval_clips, cfg.clip
+    out = Path(e.out); out.mkdir(parents=True, exist_ok=True)
+    if not e.enabled:
         (out / "OFF.txt").write_text("eval_clips.enabled is false: every few-shot run decodes its own evaluation clips\n")
         return
-    write_clip_store(resolve_path(base, params["data"]["root"]), out, ("VAL", "TEST"), length=c["length"], period=c["period"])
-    print(f"VAL and TEST clips ({c['length']} frames every {c['period']}) stored in {out}")
+    write_clip_store(cfg.data.root, out, ("VAL", "TEST"), length=c.length, period=c.period,
+                     progress=not args.quiet and sys.stderr.isatty())
+    print(f"VAL and TEST clips ({c.length} frames every {c.period}) stored in {out}")
 
 # %% ../nbs/09_cli.ipynb #facea700
+class EFPredictor:
+    "A CardiacCLIP checkpoint ready to read EF from echo files (see `read_echo` for `fps`, `size`, `mask`, `source_fps`)."
+    def __init__(self, checkpoint, backbone=None, fps: float | None = 50.0, size: int = 112, mask: bool | None = None,
+                 source_fps: float | None = None):
+        from cardiacclip.model import load_model, read_checkpoint
+        clip = read_checkpoint(checkpoint).get("clip")
+        if not clip or not {"length", "period"} <= set(clip):
+            raise ValueError(f"{checkpoint} records no clip settings (length, period): save it with save_model(..., clip=...)")
+        self.length, self.period = int(clip["length"]), int(clip["period"])
+        self.model = load_model(checkpoint, backbone=backbone).eval()
+        self.fps, self.size, self.mask, self.source_fps = fps or None, size, mask, source_fps
+
+    def __call__(self, path) -> dict:
+        "EF (%), category, number of clips and their spread (sd of the clips' EFs) for the file at `path`."
+        import numpy as np, torch
+        from cardiacclip.echoes import read_echo
+        from cardiacclip.data import clip_starts, clip_indices, pad_clips
+        from cardiacclip.head import CATEGORY_NAMES, ef_category
+        frames, info = read_echo(path, self.size, self.fps, self.mask, self.source_fps)
+        idx = np.stack([clip_indices(s, self.length, self.period) for s in clip_starts(len(frames), self.length, self.period, "all")])
+        video = pad_clips(frames, np.where(idx < len(frames), idx, -1))     # a short video is zero-padded, as in training
+        with torch.no_grad():
+            efs = self.model(torch.from_numpy(video).permute(0, 1, 4, 2, 3).float())["ef"].float().numpy()
+        ef = float(efs.mean())
+        return {"file": str(path), "ef": ef, "category": CATEGORY_NAMES[int(ef_category([ef])[0])], "clips": len(efs),
+                "spread": float(efs.std()), "fps": info["fps"], "frames": info["frames"]}
+
 def predict_video(path, checkpoint, backbone=None) -> dict:
-    "EF (%), category and clip count for the video at `path` with the CardiacCLIP checkpoint `checkpoint` (`backbone`: its backbone file, if moved)."
-    import numpy as np, torch, decord
-    from cardiacclip.model import load_model, read_checkpoint
-    from cardiacclip.data import clip_starts, clip_indices
-    from cardiacclip.head import CATEGORY_NAMES, ef_category
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"no video at {path}")
-    try:
-        vr = decord.VideoReader(str(path)); n = len(vr)
-        if n == 0: raise ValueError("no frames")
-    except Exception as e:
-        raise ValueError(f"cannot read video {path}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
-    clip = read_checkpoint(checkpoint).get("clip", {"length": 32, "period": 2})
-    length, period = int(clip["length"]), int(clip["period"])
-    model = load_model(checkpoint, backbone=backbone).eval()
-    starts = clip_starts(n, length, period, "all")
-    idx = np.stack([clip_indices(s, length, period) for s in starts])
-    frames = vr.get_batch(sorted(set(idx[idx < n].tolist()))).asnumpy()
-    lookup = {f: i for i, f in enumerate(sorted(set(idx[idx < n].tolist())))}
-    video = np.zeros(idx.shape + frames.shape[1:], np.uint8)
-    for (c, t), f in np.ndenumerate(idx):
-        if f < n: video[c, t] = frames[lookup[f]]
-    with torch.no_grad():
-        ef = model(torch.from_numpy(video).permute(0, 1, 4, 2, 3).float())["ef"].mean().item()
-    return {"video": str(path), "ef": ef, "category": CATEGORY_NAMES[int(ef_category([ef])[0])], "clips": len(starts)}
+    "`EFPredictor(checkpoint, backbone)(path)`: EF, category, clips and spread of one file."
+    return EFPredictor(checkpoint, backbone)(path)
+
+def echo_inputs(items) -> list[Path]:
+    "The files named by `items`: files as given, folders searched for videos and DICOM files, FileList CSVs' videos."
+    from cardiacclip.echoes import echo_files
+    from cardiacclip.data import read_filelist, video_path
+    files = []
+    for item in map(Path, items):
+        if item.is_dir(): files += echo_files(item)
+        elif item.suffix.lower() == ".csv": files += [video_path(item.parent, n) for n in read_filelist(item, targets=()).FileName]
+        else: files.append(item)
+    return files
 
 def _predict(args):
-    r = predict_video(args.video, args.checkpoint, args.backbone)
-    print(json.dumps(r) if args.json else f"{r['video']}: EF {r['ef']:.1f}% ({r['category']}, {r['clips']} clip(s))")
+    import pandas as pd
+    from tqdm.auto import tqdm
+    files = echo_inputs(args.inputs)
+    if not files: raise ValueError(f"no videos or DICOM files in {' '.join(args.inputs)}")
+    predictor = EFPredictor(args.checkpoint, args.backbone, fps=args.fps, mask=True if args.mask else None,
+                            source_fps=args.source_fps)
+    rows, failed = [], 0
+    for f in tqdm(files, desc="predict", unit="file", disable=args.quiet or len(files) < 2 or not sys.stderr.isatty()):
+        try:
+            r = predictor(f)
+        except (FileNotFoundError, ValueError, RuntimeError) as e:           # this file only: say so and go on
+            failed += 1; rows.append({"file": str(f), "error": str(e)})
+            print(f"cardiacclip predict: {f}: error: {e}", file=sys.stderr); continue
+        r = {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
+        rows.append(r)
+        print(json.dumps(r) if args.json else f"{r['file']}: EF {r['ef']:.1f}% ({r['category']}, {r['clips']} clip(s), spread {r['spread']:.1f})")
+    if args.out:
+        cols = ["file", "ef", "category", "clips", "spread", "error"]
+        pd.DataFrame(rows).reindex(columns=cols).to_csv(args.out, index=False)
+    if len(files) > 1 or failed:
+        print(f"{len(files) - failed} file(s) predicted, {failed} failed" + (f"; table in {args.out}" if args.out else ""), file=sys.stderr)
+    if failed: raise SystemExit(1)
+
+def _convert(args):
+    from cardiacclip.echoes import convert
+    fl, skipped = convert(args.src, args.out, labels=args.labels, size=args.size, fps=args.fps or None, seed=args.seed,
+                          on_error="skip" if args.skip_bad else "raise", progress=not args.quiet and sys.stderr.isatty())
+    counts = ", ".join(f"{s} {n}" for s, n in fl.Split.value_counts().reindex(["TRAIN", "VAL", "TEST"]).fillna(0).astype(int).items())
+    print(f"{len(fl)} video(s) written to {args.out} ({counts})" + (f"; {len(skipped)} skipped" if skipped else ""))
 
 # %% ../nbs/09_cli.ipynb #4141d766
 def parse_value(text: str):
@@ -154,7 +162,7 @@ def parse_value(text: str):
         except ValueError: pass
     return text
 
-def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, kernel: str = "python3"):
+def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, kernel: str = "python3", progress: bool = False):
     "Execute `notebook` with papermill into `output` with `parameters`, which must all be defined by its parameters cell."
     import papermill as pm
     notebook, output, parameters = Path(notebook), Path(output), dict(parameters or {})
@@ -165,46 +173,65 @@ def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, ker
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=cwd, kernel_name=kernel,
-                                   progress_bar=False, log_output=False, shutdown_kernel="immediate")
+                                   progress_bar=progress, log_output=False, shutdown_kernel="immediate")
     except pm.PapermillExecutionError as e:
         raise RuntimeError(f"{notebook} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                            f"the executed copy with the traceback is {output}") from None
 
-SKIPPED_IMPORTS = ("rfc3987_syntax",)
-
 def _run(args):
-    # papermill -> nbformat -> jsonschema, which imports rfc3987_syntax when it is installed: it compiles an IRI grammar
-    # (1.3 s) for a string format no notebook schema uses. A None entry makes that optional import fail fast; only this
-    # command's process is affected, and a module already imported stays.
-    for name in SKIPPED_IMPORTS: sys.modules.setdefault(name, None)
-    run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in args.p}, cwd=args.cwd, kernel=args.kernel)
-
-# %% ../nbs/09_cli.ipynb #98026e59
-OPENMP_SPIN = "10000"       # libgomp's busy-wait rounds before an idle thread sleeps (its default: 300,000)
-
-def share_cores_with_decoder():
-    "Let PyTorch's OpenMP threads sleep soon after each operator, so the video decoder gets the cores; a GOMP_SPINCOUNT already set wins."
-    os.environ.setdefault("GOMP_SPINCOUNT", OPENMP_SPIN)
+    skip_optional_imports()                  # papermill's start, ~1 s sooner (chapter 91); this process only
+    run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in args.p}, cwd=args.cwd, kernel=args.kernel,
+                 progress=not args.quiet and sys.stderr.isatty())
 
 # %% ../nbs/09_cli.ipynb #1440dff8
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="cardiacclip", description="CardiacCLIP compendium commands")
-    sub = ap.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("synth", help="write a synthetic EchoNet-Dynamic-style dataset")
-    s.add_argument("--params", default="params.yaml"); s.add_argument("--section", default="synth")
+    from cardiacclip import __version__
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    ap = argparse.ArgumentParser(prog="cardiacclip", description="CardiacCLIP compendium: the pipeline's stages and EF "
+                                 "prediction for your own echoes. `cardiacclip COMMAND --help` for each command's options.")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    params = dict(default="params.yaml", help="the parameters file (paths in it are relative to its folder)")
+    s = sub.add_parser("synth", help="write a synthetic EchoNet-Dynamic-style dataset", formatter_class=fmt)
+    s.add_argument("--params", **params)
+    s.add_argument("--section", default="synth", choices=("synth", "corpus"), help="which dataset of the parameters file")
+    s.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     s.set_defaults(func=_synth)
-    for name, func, text in (("pretrain", _pretrain, "pretrain echoclip-tiny on the synthetic corpus (params.yaml)"),
-                             ("zeroshot", _zeroshot, "zero-shot EF on TEST beside the trivial predictor (params.yaml)"),
-                             ("clips", _clips, "decode the VAL and TEST evaluation clips once for every run (params.yaml)")):
-        s = sub.add_parser(name, help=text); s.add_argument("--params", default="params.yaml"); s.set_defaults(func=func)
-    s = sub.add_parser("predict", help="EF and category of one video")
-    s.add_argument("video"); s.add_argument("--checkpoint", required=True); s.add_argument("--json", action="store_true")
+    for name, func, text in (("pretrain", _pretrain, "pretrain echoclip-tiny on the synthetic corpus"),
+                             ("zeroshot", _zeroshot, "zero-shot EF on TEST beside the trivial predictor and the size oracles"),
+                             ("clips", _clips, "decode the VAL and TEST evaluation clips once for every run")):
+        s = sub.add_parser(name, help=text, formatter_class=fmt); s.add_argument("--params", **params)
+        if name != "zeroshot": s.add_argument("--quiet", action="store_true", help="no progress bar")
+        s.set_defaults(func=func, **({"quiet": True} if name == "zeroshot" else {}))
+    s = sub.add_parser("predict", help="EF and category of videos, DICOM files, folders of them or a FileList.csv",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("inputs", nargs="+", metavar="INPUT", help="a video, a DICOM file, a folder of them, or a FileList.csv")
+    s.add_argument("--checkpoint", required=True, help="a trained model, e.g. runs/fewshot/8-cardiacclip-0/ckpt/best.pt")
     s.add_argument("--backbone", default=None, help="the backbone file the checkpoint was trained from, if it moved")
+    s.add_argument("--fps", type=float, default=50.0, help="resample to this frame rate (0: keep each file's own)")
+    s.add_argument("--source-fps", type=float, default=None, help="the frame rate of files that record none")
+    s.add_argument("--mask", action="store_true", help="mask and crop the ultrasound sector of videos too (always for DICOM)")
+    s.add_argument("--out", default=None, help="write the table to this CSV")
+    s.add_argument("--json", action="store_true", help="one JSON object per file instead of a line of text")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=_predict)
-    s = sub.add_parser("run", help="execute a pipeline notebook with papermill (-p NAME VALUE, repeatable)")
-    s.add_argument("notebook"); s.add_argument("output"); s.add_argument("--cwd", default=None)
-    s.add_argument("-k", "--kernel", default="python3")
-    s.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    s = sub.add_parser("convert", help="write a folder of DICOM files and videos as an EchoNet-Dynamic-layout dataset",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    s.add_argument("src", help="a folder of DICOM files and videos (searched recursively), or one file")
+    s.add_argument("out", help="the dataset folder to write (Videos/*.avi, FileList.csv)")
+    s.add_argument("--labels", default=None, help="a CSV with FileName and EF (and ESV, EDV, Split)")
+    s.add_argument("--size", type=int, default=112, help="frame size in pixels")
+    s.add_argument("--fps", type=float, default=50.0, help="resample to this frame rate (0: keep each file's own)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the TRAIN/VAL/TEST draw for files without a Split")
+    s.add_argument("--skip-bad", action="store_true", help="leave out files that cannot be read (counted) instead of stopping")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=_convert)
+    s = sub.add_parser("run", help="execute a pipeline notebook with papermill (-p NAME VALUE, repeatable)", formatter_class=fmt)
+    s.add_argument("notebook", help="the notebook to execute"); s.add_argument("output", help="the executed copy to write")
+    s.add_argument("--cwd", default=None, help="the folder the notebook runs in (default: the current one)")
+    s.add_argument("-k", "--kernel", default="python3", help="the Jupyter kernel")
+    s.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a parameter of the notebook")
+    s.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     s.set_defaults(func=_run)
     return ap
 

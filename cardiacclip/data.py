@@ -4,22 +4,24 @@
 
 # %% ../nbs/01_data.ipynb #f09f584b
 from __future__ import annotations
-import json, logging, math, os, uuid
+import json, logging, os, struct, threading
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import cv2
 import torch
 import decord
+from tqdm.auto import tqdm
 from .synth import trace_volume      # the method of discs; one formula for generator and reader
+from .files import write_atomically
 
 log = logging.getLogger(__name__)
 decord.bridge.set_bridge('native')
 
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
-           'ed_es', 'clip_starts', 'clip_indices', 'EchoNet', 'mean_std', 'few_shot', 'write_atomically',
-           'write_clip_store', 'read_clip_store', 'size_oracles']
+           'ed_es', 'clip_starts', 'clip_indices', 'pad_clips', 'frame_count', 'mjpeg_index', 'read_frames', 'EchoNet',
+           'mean_std', 'few_shot', 'write_clip_store', 'read_clip_store', 'size_oracles']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -32,7 +34,7 @@ def _read_csv(path, required, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"no {what} at {path}")
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, encoding="utf-8-sig")          # a byte-order mark (Excel, the reference's splits) is dropped
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a readable {what} CSV ({type(e).__name__}: {e})") from None
     missing = [c for c in required if c not in df.columns]
@@ -116,6 +118,83 @@ def clip_starts(n_frames: int, length: int, period: int, clips="one", rng=None, 
 def clip_indices(start: int, length: int, period: int) -> np.ndarray:
     return start + period * np.arange(length)
 
+def pad_clips(frames: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    "Clips (*pos.shape, H, W, 3) taking `frames[pos]`, black where `pos` is -1 (past the end of the video: padding)."
+    clips = np.zeros(pos.shape + frames.shape[1:], frames.dtype)
+    clips[pos >= 0] = frames[pos[pos >= 0]]
+    return clips
+
+# %% ../nbs/01_data.ipynb #0ff8f018
+_IDX1 = np.dtype([("id", "S4"), ("flags", "<u4"), ("offset", "<u4"), ("size", "<u4")])
+
+def _avi_head(path) -> bytes | None:
+    with open(path, "rb") as f: head = f.read(4096)
+    return head if head[:4] == b"RIFF" and head[8:12] == b"AVI " else None
+
+def frame_count(path) -> int:
+    "Frames in the video at `path`: an AVI's header count, checked against the file's length; otherwise decord's."
+    path = Path(path); head = _avi_head(path)
+    if head is not None:
+        declared, size = struct.unpack("<I", head[4:8])[0] + 8, path.stat().st_size
+        if size < declared:
+            raise ValueError(f"{path}: truncated: {size} bytes where its AVI header declares {declared}")
+        i = head.find(b"avih")
+        if i >= 0: return int(struct.unpack("<I", head[i + 24:i + 28])[0])    # dwTotalFrames
+    return len(decord.VideoReader(str(path)))
+
+def mjpeg_index(path) -> np.ndarray | None:
+    "(offset, size) in the file of every frame's JPEG of an MJPG AVI, from its idx1 index; None for any other file."
+    head = _avi_head(path)
+    if head is None: return None
+    i = head.find(b"strh")
+    if i < 0 or head[i + 8:i + 12] != b"vids" or head[i + 12:i + 16].upper() != b"MJPG": return None
+    movi = idx1 = None
+    with open(path, "rb") as f:
+        f.seek(12)
+        while (h := f.read(8)) and len(h) == 8:                 # the top-level chunks: hdrl, movi, idx1
+            cid, size = h[:4], struct.unpack("<I", h[4:])[0]; pos = f.tell()
+            if cid == b"LIST" and f.read(4) == b"movi": movi = pos
+            elif cid == b"idx1": idx1 = np.frombuffer(f.read(size), _IDX1)
+            f.seek(pos + size + (size & 1))
+        if movi is None or idx1 is None: return None
+        v = idx1[idx1["id"] == b"00dc"]
+        if not len(v) or (v["size"] == 0).any(): return None
+        base = movi if f.seek(movi + int(v["offset"][0])) >= 0 and f.read(4) == b"00dc" else 0   # relative or absolute
+        f.seek(base + int(v["offset"][0]))
+        if f.read(4) != b"00dc": return None
+    return np.stack([base + v["offset"].astype(np.int64) + 8, v["size"].astype(np.int64)], 1)
+
+_DECODER = threading.local()                                     # one MJPEG decoder per thread (and per process)
+
+def _decode_jpegs(path, spans) -> np.ndarray:
+    "FFmpeg's MJPEG decoder (PyAV) on the JPEGs at `spans` (offset, size) of `path`: uint8 (k, H, W, 3) RGB."
+    import av
+    if getattr(_DECODER, "pid", None) != os.getpid():            # new thread, or a forked DataLoader worker
+        _DECODER.ctx, _DECODER.pid = av.CodecContext.create("mjpeg", "r"), os.getpid()
+        _DECODER.ctx.thread_count = 1
+    ctx = _DECODER.ctx
+    out = []
+    with open(path, "rb") as f:
+        for off, size in spans:
+            f.seek(off); frames = ctx.decode(av.Packet(f.read(size)))
+            if len(frames) != 1: raise ValueError(f"{path}: frame at byte {off} does not decode")
+            out.append(frames[0].to_ndarray(format="rgb24"))
+    return np.stack(out)
+
+def read_frames(path, indices=None) -> tuple[np.ndarray, int]:
+    "Frames `indices` (default all; those past the end are dropped) of the video at `path`, uint8 (k, H, W, 3) RGB, and `frame_count`."
+    path = Path(path)
+    n = frame_count(path)
+    idx = np.arange(n) if indices is None else np.asarray(indices, dtype=int)
+    idx = idx[idx < n]
+    if n == 0 or not len(idx): raise ValueError(f"{path}: no frames" if n == 0 else f"{path}: no frame of {indices} is in its {n} frames")
+    jpegs = mjpeg_index(path)
+    if jpegs is None:
+        return decord.VideoReader(str(path)).get_batch(list(idx)).asnumpy(), n
+    if len(jpegs) < n:
+        raise ValueError(f"{path}: its index lists {len(jpegs)} frames where its header declares {n}: the file is damaged")
+    return _decode_jpegs(path, jpegs[idx]), n
+
 # %% ../nbs/01_data.ipynb #b1b9f92c
 class EchoNet(torch.utils.data.Dataset):
     "EchoNet-Dynamic videos of one split as clips of `length` frames every `period` frames."
@@ -173,6 +252,10 @@ class EchoNet(torch.utils.data.Dataset):
             if missing:
                 raise ValueError(f"{self.root / 'VolumeTracings.csv'}: no tracings for {len(missing)} video(s), e.g. {missing[0]}")
             self.traces = {n: tr[Path(n).stem] for n in self.filelist.FileName}
+            few = [n for n, fr in self.traces.items() if len(fr) < 2]
+            if few:                                                  # ED and ES are both needed: say which video lacks one
+                raise ValueError(f"{self.root / 'VolumeTracings.csv'}: {few[0]} has traced frame(s) "
+                                 f"{sorted(self.traces[few[0]])}, needs two (ED and ES); {len(few)} such video(s)")
         if store is not None:
             if self.random_clip or clips != "one" or split == "ALL":
                 raise ValueError(f"store= holds one fixed clip per video of one split: {split} with clips={clips!r} and "
@@ -184,7 +267,7 @@ class EchoNet(torch.utils.data.Dataset):
         p = video_path(self.root, r.FileName)
         if not p.is_file(): return f"row {r._row}: video {p} is missing"
         try:
-            n = len(decord.VideoReader(str(p)))
+            n = frame_count(p)
         except Exception as e:
             return f"row {r._row}: video {p} is unreadable ({type(e).__name__}: {str(e).splitlines()[0][:120]})"
         if n == 0: return f"row {r._row}: video {p} has no frames"
@@ -202,12 +285,7 @@ class EchoNet(torch.utils.data.Dataset):
         r = self.filelist.iloc[i]
         p = video_path(self.root, r.FileName)
         try:
-            vr = decord.VideoReader(str(p))
-            n = len(vr)
-            if n == 0: raise ValueError("no frames")
-            idx = np.arange(n) if indices is None else np.asarray(indices)
-            idx = idx[idx < n]
-            return vr.get_batch(list(idx)).asnumpy(), n
+            return read_frames(p, indices)
         except FileNotFoundError: raise
         except Exception as e:
             raise RuntimeError(f"row {r._row}: cannot read video {p}: {type(e).__name__}: {str(e).splitlines()[0][:200]}") from None
@@ -221,7 +299,7 @@ class EchoNet(torch.utils.data.Dataset):
             frames, n = self.read(i)
             clips = frames[None]
         else:
-            if n is None: n = len(decord.VideoReader(str(video_path(self.root, r.FileName))))
+            if n is None: n = frame_count(video_path(self.root, r.FileName))
             starts = clip_starts(n, length, period, self.clips, rng, self.stride)
             idx = np.stack([clip_indices(s, length, period) for s in starts])
             uniq = np.unique(idx[idx < n])
@@ -232,8 +310,7 @@ class EchoNet(torch.utils.data.Dataset):
             lookup = np.full(idx.max() + 1, -1); lookup[uniq] = np.arange(len(uniq))
             pos = lookup[idx]
             frames = self._resize(frames)
-            clips = np.zeros((len(starts), length) + frames.shape[1:], np.uint8)
-            clips[pos >= 0] = frames[pos[pos >= 0]]                         # frames past the end stay zero (padding)
+            clips = pad_clips(frames, pos)
         return clips
 
     def _resize(self, frames: np.ndarray) -> np.ndarray:
@@ -300,16 +377,8 @@ def few_shot(filelist: pd.DataFrame, k: int, seed: int = 0) -> pd.DataFrame:
     return filelist[mask]
 
 # %% ../nbs/01_data.ipynb #5df98175
-def write_atomically(path, write):
-    "Write `path` by `write(tmp)` then a rename: a reader, or a kill mid-way, never sees half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")   # two writers never share a temp file
-    try:
-        write(tmp); os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)                                    # only left if `write` failed: the old file stays
-
-def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period: int = 2, filelist=None) -> Path:
+def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period: int = 2, filelist=None,
+                     progress: bool = False) -> Path:
     "Decode the fixed clip of every video of `splits` once: `out/<split>.npy` (uint8, one clip per row) and `out/<split>.json`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for split in splits:
@@ -320,7 +389,7 @@ def write_clip_store(root, out, splits=("VAL", "TEST"), length: int = 48, period
         first = ds.clip_frames(0)
         def fill(tmp):
             arr = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(ds),) + first.shape)
-            for i in range(len(ds)):
+            for i in tqdm(range(len(ds)), desc=f"{split} clips", unit="clip", disable=not progress):
                 clip = first if i == 0 else ds.clip_frames(i)
                 if clip.shape != first.shape:
                     raise ValueError(f"{video_path(ds.root, ds.filelist.FileName[i])}: clip of shape {clip.shape}, the first "

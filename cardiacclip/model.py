@@ -8,7 +8,7 @@ import copy, hashlib, os
 from pathlib import Path
 import torch
 import torch.nn as nn
-from .data import write_atomically
+from .files import load_weights, save_weights
 from .backbone import load_backbone, read_state_dict, load_state
 from .echozoom import EchoZoom
 from .mfl import MFL
@@ -179,15 +179,10 @@ def save_model(model: CardiacCLIP, path, **extra):
     path, bb = Path(path), model.config["checkpoint"]
     # the backbone's path relative to the checkpoint's folder too: the two can move together, and any folder can load it
     rel = {"backbone_relative": os.path.relpath(Path(bb).resolve(), path.parent.resolve())} if bb else {}
-    write_atomically(path, lambda tmp: torch.save({**checkpoint_state(model), **rel, **extra}, tmp))
+    save_weights({**checkpoint_state(model), **rel, **extra}, path)
 
 def read_checkpoint(path) -> dict:
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ValueError(f"cannot read checkpoint {path} with weights_only=True: {e}") from None
+    ck = load_weights(path, "checkpoint")
     if not isinstance(ck, dict) or ck.get("format") != "cardiacclip-1":
         raise ValueError(f"{path} is not a CardiacCLIP checkpoint (no 'format': 'cardiacclip-1')")
     return ck

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from open_clip.loss import ClipLoss
 from tqdm.auto import tqdm
 from .backbone import load_backbone
-from .data import EchoNet, write_atomically
+from .data import EchoNet
+from .files import save_weights
 from .head import ef_category
 
 # %% auto #0
@@ -93,8 +94,8 @@ def pretrain_clip(corpus, out, name: str = "echoclip-tiny", image_size: int | No
         torch.nn.utils.clip_grad_norm_(bb.parameters(), 1.0)
         opt.step(); sched.step()
         with torch.no_grad(): bb.logit_scale.clamp_(0, math.log(100))
-        if step % 10 == 0 or step == steps - 1: log.append({"step": step, "loss": float(loss)})
-    write_atomically(out, lambda tmp: torch.save(bb.clip.state_dict(), tmp))       # a kill never leaves half a file
+        if step % 10 == 0 or step == steps - 1: log.append({"step": step, "loss": loss.item()})
+    save_weights(bb.clip.state_dict(), out)                                       # atomically: never half a file
     return bb, pd.DataFrame(log), time.time() - t0
 
 # %% ../nbs/08_pretrain.ipynb #1e82b254

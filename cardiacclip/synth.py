@@ -4,13 +4,15 @@
 
 # %% ../nbs/00_synth.ipynb #28e96557
 from __future__ import annotations
-import os, math, time, shutil
+import os, math, time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 import cv2
+from tqdm.auto import tqdm
+from .files import building
 
 # %% auto #0
 __all__ = ['EF_RANGE', 'SIZE', 'SECTOR_APEX', 'SECTOR_RADIUS', 'SECTOR_HALF_ANGLE', 'MAX_LV_PX', 'N_CHORDS', 'FILELIST_COLUMNS',
@@ -427,15 +429,15 @@ FILELIST_COLUMNS = ["FileName", "EF", "ESV", "EDV", "FrameHeight", "FrameWidth",
 TRACING_COLUMNS = ["FileName", "X1", "Y1", "X2", "Y2", "Frame"]
 
 def write_avi(path, frames: np.ndarray, fps: float):
-    "Write grayscale uint8 `frames` (T, H, W) as a 3-channel MJPG AVI at `fps`."
+    "Write uint8 `frames`, grey (T, H, W) or RGB (T, H, W, 3), as a 3-channel MJPG AVI at `fps` (EchoNet-Dynamic's format)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    T, H, W = frames.shape
+    H, W = frames.shape[1:3]
     out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (W, H), True)
     if not out.isOpened():
         raise OSError(f"OpenCV could not open an MJPG writer for {path}")
     for f in frames:
-        out.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR))
+        out.write(cv2.cvtColor(f, cv2.COLOR_GRAY2BGR if f.ndim == 2 else cv2.COLOR_RGB2BGR))
     out.release()
 
 def case_labels(case: Case, split: str) -> tuple[dict, list]:
@@ -465,19 +467,8 @@ def _make_one(args):
     case, videos_dir, split = args
     return make_video(case, videos_dir, split)
 
-def _publish(tmp: Path, out: Path):
-    "Put the finished dataset `tmp` at `out`: a dataset already there is moved aside first and removed only after."
-    old = out.with_name(f".{out.name}.old-{os.getpid()}") if out.exists() else None
-    if old: os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        if old: os.replace(old, out)
-        raise
-    if old: shutil.rmtree(old)
-
 def synthesize(out, n_videos: int = 1000, seed: int = 2025, split=(0.7, 0.15, 0.15), world: dict | World | None = None,
-               workers: int | None = None, verbose: bool = True) -> pd.DataFrame:
+               workers: int | None = None, verbose: bool = True, progress: bool = False) -> pd.DataFrame:
     "Write an EchoNet-Dynamic-style dataset of `n_videos` synthetic A4C videos drawn from `world` to `out`; return its FileList."
     if not isinstance(n_videos, (int, np.integer)) or isinstance(n_videos, bool) or n_videos < 3:
         raise ValueError(f"synth parameter 'n_videos' must be an integer >= 3, got {n_videos!r}")
@@ -496,23 +487,19 @@ def synthesize(out, n_videos: int = 1000, seed: int = 2025, split=(0.7, 0.15, 0.
     cut = np.cumsum(np.round(np.array(fr[:2]) * n_videos)).astype(int)
     split_of = np.empty(n_videos, dtype=object)
     for name, idx in zip(SPLITS, np.split(order, cut)): split_of[idx] = name
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}-{time.time_ns()}")    # nothing at `out` until complete
-    tmp.mkdir()
-    try:
+    out = Path(out)
+    with building(out) as tmp:                                           # nothing at `out` until complete (chapter 0a)
         t0 = time.time()
         jobs = [(c, tmp / "Videos", split_of[i]) for i, c in enumerate(cases)]
+        bar = dict(total=len(jobs), desc="synth", unit="video", disable=not progress)
         if workers > 1:
-            with ProcessPoolExecutor(workers) as ex: results = list(ex.map(_make_one, jobs, chunksize=8))
+            with ProcessPoolExecutor(workers) as ex: results = list(tqdm(ex.map(_make_one, jobs, chunksize=8), **bar))
         else:
-            results = [_make_one(j) for j in jobs]
+            results = [_make_one(j) for j in tqdm(jobs, **bar)]
         filelist = pd.DataFrame([r for r, _ in results], columns=FILELIST_COLUMNS)
         tracings = pd.DataFrame([t for _, ts in results for t in ts], columns=TRACING_COLUMNS)
         filelist.to_csv(tmp / "FileList.csv", index=False, float_format="%.4f")
         tracings.to_csv(tmp / "VolumeTracings.csv", index=False, float_format="%.3f")
-        _publish(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     if verbose:
         counts = {k: int(v) for k, v in filelist.Split.value_counts().items()}
         print(f"wrote {n_videos} videos to {out} in {time.time() - t0:.1f}s with {workers} workers ({counts})")

@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.nn as nn
 from tqdm.auto import tqdm
 from .head import ef_category
-from .data import write_atomically
+from .files import save_weights, write_atomically
 from .model import CardiacCLIP, checkpoint_state, read_checkpoint, restore, save_model
 
 # %% auto #0
@@ -181,7 +181,7 @@ class Trainer:
 
     def save_last(self):
         if self.rank: return
-        write_atomically(self.out / "last.pt", lambda tmp: torch.save(self._state(), tmp))   # a kill never leaves half a file
+        save_weights(self._state(), self.out / "last.pt")                 # atomically: a kill never leaves half a file
 
     def load_last(self) -> bool:
         "Resume from `out_dir/last.pt` if it exists; returns whether it did."

@@ -144,6 +144,28 @@ def test_bad_tracings(damaged):
         read_tracings(damaged / "VolumeTracings.csv")
 
 
+def test_one_traced_frame_names_the_video(damaged):
+    "A video traced on one frame only (ED or ES missing) is an error naming the file, not a crash deep in a batch."
+    tr = pd.read_csv(damaged / "VolumeTracings.csv")
+    name = pd.read_csv(damaged / "FileList.csv").query("Split == 'TRAIN'").FileName.iloc[2]
+    mine = tr.FileName.str.replace(".avi", "", regex=False) == name
+    first = tr[mine].Frame.iloc[0]
+    tr[~mine | (tr.Frame == first)].to_csv(damaged / "VolumeTracings.csv", index=False)
+    with pytest.raises(ValueError, match=f"VolumeTracings.csv: {name} has traced frame"):
+        EchoNet(damaged, "TRAIN", tracings=True)
+
+
+def test_two_clip_stores_written_at_once_do_not_collide(echo_root, tmp_path):
+    "Two writers of one clip store (two `cardiacclip clips` at once) use their own temp files; the store ends whole."
+    from concurrent.futures import ThreadPoolExecutor
+    from cardiacclip.data import write_clip_store, read_clip_store, read_filelist
+    with ThreadPoolExecutor(2) as ex:
+        list(ex.map(lambda _: write_clip_store(echo_root, tmp_path / "store", ("VAL",), length=4, period=3), range(2)))
+    fl = read_filelist(echo_root / "FileList.csv"); val = fl[fl.Split == "VAL"]
+    clips, rows = read_clip_store(tmp_path / "store", "VAL", echo_root, val, 4, 3)
+    assert len(clips) == len(val) and not list((tmp_path / "store").glob("*.tmp"))
+
+
 @pytest.mark.parametrize("kw, match", [(dict(split="TRAINING"), "split"), (dict(length=0), "length"),
                                        (dict(on_error="ignore"), "on_error"), (dict(clips="some"), "clips")])
 def test_bad_parameters(echo_root, kw, match):

@@ -22,6 +22,11 @@ def test_site_builds_and_renders():
         if os.environ.get("CI"): pytest.fail("Chromium is required in CI (apt-get install chromium)")
         pytest.skip("no Chromium on this machine")
     _tool("site")
-    assert (ROOT / "_docs/index.html").is_file() and (ROOT / "_docs/03_echozoom/index.html").is_file()
-    out = _tool("check")
-    assert '"images"' in out
+    assert (ROOT / "_docs/index.html").is_file() and (ROOT / "_docs/03_echozoom.html").is_file()
+    assert (ROOT / "_docs/javascripts/tex-svg.js").stat().st_size > 100_000          # MathJax served by the site itself
+    assert "cdnjs" not in (ROOT / "_docs/03_echozoom.html").read_text()
+    out = _tool("check")                  # every page: rendered, figures load, no raw TeX, no error cell, links resolve
+    assert out.startswith("site check passed") and len(out.strip().splitlines()) == 1, out
+    for page in ("index", "03_echozoom"): assert (ROOT / f"_docs/screenshot-{page}.png").stat().st_size > 10_000
+    report = (ROOT / "_docs/20_report.html").read_text()
+    assert "<table" in report and report.count("data:image/png") + report.count("<img") >= 2   # the executed report

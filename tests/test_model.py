@@ -1,4 +1,6 @@
-import math
+import dataclasses, math
+from pathlib import Path
+import pandas as pd
 import pytest
 import torch
 from cardiacclip import synth
@@ -139,3 +141,33 @@ def test_wrong_architecture_checkpoint(tmp_path):
     torch.save({k: v[..., :1] for k, v in bb.clip.state_dict().items() if v.ndim}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="does not match"):
         load_backbone("echoclip-tiny", checkpoint=tmp_path / "bad.pt")
+
+
+@pytest.mark.slow
+def test_paper_path_trains_one_step_and_predicts(echo_root, tmp_path):
+    """The paper profile's architecture on CPU: open_clip convnext_base (random init), EchoZoom (1, 2), MFL, NumCLIP head,
+    activation checkpointing; one training step and one VAL prediction on 2 videos of 16 frames (about 70 s, 6.3 GB)."""
+    import numpy as np
+    from cardiacclip.config import load_config
+    from cardiacclip.data import EchoNet, read_filelist
+    from cardiacclip.trainer import Trainer
+    paper = load_config(Path(__file__).parents[1] / "params-paper.yaml")
+    cfg = model_config("cardiacclip", **{**dataclasses.asdict(paper.model), "name": "convnext_base", "checkpoint": None,
+                                         "grad_checkpointing": True})
+    torch.manual_seed(0)
+    model = CardiacCLIP(cfg)
+    assert model.backbone.feature_map(model.backbone.preprocess(torch.zeros(1, 3, 112, 112))).shape[1] == 1024
+    fl = read_filelist(echo_root / "FileList.csv")
+    two = pd.concat([fl[fl.Split == "TRAIN"].head(2), fl[fl.Split == "VAL"].head(2)])
+    kw = dict(filelist=two, length=16, period=2, targets=("EF",))
+    train, val = EchoNet(echo_root, "TRAIN", pad=paper.clip.pad, **kw), EchoNet(echo_root, "VAL", **kw)
+    before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    trainer = Trainer(model, train, val, tmp_path, epochs=1, steps_per_epoch=1, batch_size=2, lrs=paper.train.lr,
+                      optimizer=paper.train.optimizer, device="cpu", progress=False)
+    history = trainer.fit()
+    assert np.isfinite(history.train_total[0]) and np.isfinite(history.val_mae[0])
+    names = {id(p): n for n, p in model.named_parameters()}
+    moved = {g for g, ps in model.groups().items()
+             if any(names.get(id(p)) in before and not torch.equal(p.detach(), before[names[id(p)]]) for p in ps)}
+    assert {"image", "text", "mfl", "zoom", "head"} <= moved, moved                # every trained part took the step
+    assert (tmp_path / "best.pt").is_file()

@@ -1,5 +1,6 @@
 "The DVC pipeline end to end on a tiny profile, in a temporary copy of the repository."
 import json, shutil, subprocess
+import pandas as pd
 from pathlib import Path
 import pytest
 import yaml
@@ -63,14 +64,55 @@ def test_dvc_repro_tiny_profile(tmp_path):
     # nothing changed: a second repro runs nothing
     again = _repro(tmp_path)
     assert "Running stage" not in again, again
-    # metrics are listed for every run
-    shown = subprocess.run(["dvc", "metrics", "show", "--json"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
-    assert "1-cardiacclip-0" in shown and "zeroshot" in shown
+    # `dvc metrics show`: one row per method, the few columns of TEST MAE by shots, narrow enough for a terminal
+    shown = subprocess.run(["dvc", "metrics", "show"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    rows = shown.strip().splitlines()
+    assert any("cardiacclip.json" in r for r in rows) and any("zero-shot.json" in r for r in rows), shown
+    assert max(map(len, rows)) <= 100 and "mae_1" in rows[0], shown
+    # a forced re-run that changes no prediction changes no committed table (timings are kept out of them)
+    before = {p: p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()}
+    subprocess.run(["dvc", "repro", "-f", "-s", "fewshot@1-cardiacclip-0"], cwd=tmp_path, check=True, capture_output=True)
+    assert {p: p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()} == before
+    # the paper's splits: data.splits names a folder of FileList_{k}_shot_mediam.csv (UTF-8 BOM, CRLF, as released)
+    fl = pd.read_csv(tmp_path / "data/synthetic/FileList.csv")
+    released = pd.concat([fl[fl.Split == "TRAIN"].head(3), fl[fl.Split == "VAL"].head(4), fl[fl.Split == "TEST"]])
+    (tmp_path / "splits").mkdir()
+    (tmp_path / "splits/FileList_1_shot_mediam.csv").write_bytes(
+        b"\xef\xbb\xbf" + released.to_csv(index=False, lineterminator="\r\n").encode())
+    params["data"]["splits"] = "splits"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    import re
+    ran = set(re.findall(r"Running stage '([^']+)'", _repro(tmp_path)))
+    assert ran == {"fewshot@1-linear-probe-0", "fewshot@1-cardiacclip-0", "report"}, ran     # only what data.splits touches
+    for run in ("1-linear-probe-0", "1-cardiacclip-0"):
+        m = json.loads((tmp_path / "results/fewshot" / run / "metrics.json").read_text())
+        assert m["train_videos"] == 3 and m["n"] == (fl.Split == "TEST").sum(), m
+    # model.checkpoint: null (EchoCLIP from the hub, here an untrained echoclip-tiny): every reader of params works
+    null = {**params, "model": {**params["model"], "checkpoint": None}}
+    (tmp_path / "params-null.yaml").write_text(yaml.safe_dump(null, sort_keys=False))
+    for cmd in (["cardiacclip", "zeroshot", "--params", "params-null.yaml"],
+                ["cardiacclip", "run", "nbs/10_train.ipynb", "null/train.ipynb", "--cwd", "nbs", "-p", "params_file",
+                 "../params-null.yaml", "-p", "method", "linear-probe", "-p", "run_dir", "../null/ckpt", "-p", "results_dir", "../null"],
+                ["cardiacclip", "run", "nbs/20_report.ipynb", "null/report.ipynb", "--cwd", "nbs", "-p", "params_file",
+                 "../params-null.yaml", "-p", "reports_dir", "../null/reports"]):
+        r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 0, " ".join(cmd) + "\n" + r.stdout[-2000:] + r.stderr[-2000:]
+    assert (tmp_path / "null/reports/results.md").is_file() and (tmp_path / "null/metrics.json").is_file()
     # a parameter change re-runs exactly what it affects
     params["train"]["epochs"] = 2
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     status = subprocess.run(["dvc", "status"], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert "fewshot@" in status and "synthesize" not in status and "pretrain" not in status
+    # the README's experiment recipe: a variant with fewer methods runs in the workspace, the report reads its matrix only
+    git = ["git", "-c", "user.email=ci@example.org", "-c", "user.name=ci"]
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run(git + ["commit", "-qm", "baseline"], cwd=tmp_path, check=True)
+    r = subprocess.run(["dvc", "exp", "run", "-S", "train.epochs=2", "-S", "fewshot.methods=[cardiacclip]"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    shown = subprocess.run(["dvc", "exp", "show", "--drop", ".*", "--keep", r"Experiment|.*cardiacclip.json:mae_.*|train\.epochs"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "cardiacclip.json:mae_1" in shown and "workspace" in shown, shown
 
 
 def test_papermill_sees_every_parameter_the_pipeline_passes():

@@ -1,8 +1,8 @@
 """Build the README and the static documentation site from the notebooks, and check the site in a browser.
 
     python tools/docs.py readme [--check]   # README.md from nbs/index.ipynb, run afresh (its table: reports/results.md)
-    python tools/docs.py site               # _docs/ from nbs/*.ipynb with their committed outputs (mkdocs-jupyter)
-    python tools/docs.py check              # serve _docs/ on localhost, render pages in headless Chromium, verify
+    python tools/docs.py site               # _docs/ from nbs/*.ipynb (pipeline notebooks executed), offline MathJax
+    python tools/docs.py check              # serve _docs/ on localhost, render every page in headless Chromium, verify
 
 nbdev's own `nbdev-docs`/`nbdev-readme` need the Quarto binary, which cannot be installed on these machines.
 """
@@ -61,13 +61,75 @@ def readme(check: bool = False):
         path.write_text(new); print(f"wrote {path} and the outputs of {nb_path.relative_to(ROOT)}")
 
 
+MATHJAX = ROOT / ".cache" / "mathjax"                             # npm's mathjax@3, installed on first use (git-ignored)
+PIPELINE_RUNS = {"10_train.ipynb": ROOT / "runs/fewshot/8-cardiacclip-0/train.ipynb", "20_report.ipynb": ROOT / "runs/report.ipynb"}
+DIRECTIVE = re.compile(r"^#\|.*\n?", re.M)
+
+
+def _mathjax() -> Path:
+    "MathJax 3's self-contained SVG build (tex-svg.js), from the npm registry into .cache/: the site needs no CDN."
+    js = MATHJAX / "node_modules/mathjax/es5/tex-svg.js"
+    if not js.is_file():
+        MATHJAX.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(MATHJAX), "mathjax@3"], check=True,
+                       capture_output=True)
+    return js
+
+
+def _executed(nb: Path):
+    "A pipeline notebook with outputs: its executed copy from `dvc repro` (runs/), else run here on the committed results."
+    import nbformat
+    if PIPELINE_RUNS.get(nb.name, Path("/nonexistent")).is_file():
+        return nbformat.read(PIPELINE_RUNS[nb.name], as_version=4)
+    import papermill as pm, tempfile
+    with tempfile.TemporaryDirectory() as tmp:            # the report writes into a temporary reports folder
+        out = Path(tmp) / nb.name
+        pm.execute_notebook(str(nb), str(out), cwd=str(NBS), progress_bar=False, log_output=False,
+                            parameters={"reports_dir": tmp} if nb.name == "20_report.ipynb" else {})
+        return nbformat.read(out, as_version=4)
+
+
+# stderr lines written by libraries below the project, not by it: a kernel's transport notice (chapter 9 starts
+# kernels), decord and FFmpeg reporting the broken files that chapters 1 and 9 break on purpose
+NOISE = re.compile(r"^(\[IPKernelApp\] WARNING \| Kernel is running over TCP.*|\[[\d:]+\] /github/workspace/src/video/.*ERROR opening.*"
+                   r"|\[mjpeg @ 0x[0-9a-f]+\].*|\s*)$")
+
+
+def _noise(text: str) -> bool:
+    "Whether every line of a stderr output is a known library notice (see NOISE); the project's own messages are kept."
+    return all(NOISE.match(line) for line in text.splitlines())
+
+
+def _page(nb) -> str:
+    "The notebook as the site shows it: no nbdev directives, no hidden or setup-only cells, no papermill scaffolding."
+    import nbformat
+    keep = []
+    for c in nb.cells:
+        src = c.source
+        if c.cell_type == "code":
+            first = src.lstrip().splitlines()[0] if src.strip() else ""
+            if re.match(r"#\|\s*(hide|default_exp|eval:\s*false)", first) and "show_doc" not in src: continue
+            if "nbdev_export()" in src or "injected-parameters" in c.metadata.get("tags", []): continue
+            c.source = DIRECTIVE.sub("", src).strip("\n")
+            c.outputs = [o for o in c.get("outputs", []) if not (o.get("name") == "stderr" and _noise(o.text))]
+            c.metadata = {}
+        keep.append(c)
+    nb.cells = keep
+    return nbformat.writes(nb)
+
+
 def site():
-    "Stage the notebooks and reports, then build _docs/ with mkdocs (material theme, mkdocs-jupyter)."
-    shutil.rmtree(STAGE, ignore_errors=True); STAGE.mkdir()
+    "Stage the notebooks (pipeline ones executed) and reports, then build _docs/ with mkdocs (material, mkdocs-jupyter)."
+    import nbformat
+    shutil.rmtree(STAGE, ignore_errors=True); (STAGE / "javascripts").mkdir(parents=True)
+    shutil.copy(_mathjax(), STAGE / "javascripts" / "tex-svg.js")
+    (STAGE / "javascripts" / "mathjax-local.js").write_text(MATHJAX_LOADER)
+    (STAGE / "stylesheets").mkdir(); (STAGE / "stylesheets" / "notebooks.css").write_text(NOTEBOOK_CSS)
     for nb in sorted(NBS.glob("*.ipynb")):
-        up = "" if nb.name == "index.ipynb" else "../"                  # pages live at <name>/ (directory URLs)
-        text = nb.read_text().replace("../reports/", f"{up}reports/")
-        text = re.sub(r"\]\((\d\d[a-z]?_[\w-]+)\.ipynb\)", rf"]({up}\1/)", text)   # chapter links -> page URLs
+        book = _executed(nb) if nb.name in PIPELINE_RUNS else nbformat.read(nb, as_version=4)
+        text = _page(book).replace("../reports/", "reports/")
+        text = re.sub(r"\]\((\d\d[a-z]?_[\w-]+)\.ipynb\)", r"](\1.html)", text)    # chapter links -> pages, served or on disk
+        text = text.replace("](index.ipynb)", "](index.html)")
         # show_doc's [source] links need `git_url` in [tool.nbdev]; without it nbdev writes host-less "/blob/<branch>/..."
         # paths that lead nowhere on the site, so they are left out until the project has a public repository URL
         text = re.sub(r"\[source\]\(/blob/[^)]*\)\{[^}]*\}(\\n)*", "", text)
@@ -75,19 +137,40 @@ def site():
     if (ROOT / "reports").is_dir(): shutil.copytree(ROOT / "reports", STAGE / "reports")
     r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml")], cwd=ROOT,
                        capture_output=True, text=True)
-    print(r.stdout[-2000:], r.stderr[-4000:])
-    if r.returncode: sys.exit("mkdocs build failed")
-    print(f"site written to {SITE}")
+    if r.returncode: sys.exit("mkdocs build failed:\n" + r.stdout[-2000:] + r.stderr[-4000:])
+    print(f"site written to {SITE} ({len(list(SITE.glob('*.html')))} pages); serve it with `python -m http.server -d _docs`")
+
+
+# MathJax 3 reads window.MathJax as its configuration when it loads. The notebook pages also carry nbconvert's
+# MathJax 2 set-up script, which calls MathJax.Hub: the stub keeps it quiet.
+MATHJAX_LOADER = """window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']],
+  processEscapes: true}, svg: {fontCache: 'global'}, Hub: {Config: function () {}, Queue: function () {}}};
+(function () {
+  var here = document.currentScript.src, s = document.createElement('script');
+  s.src = here.replace(/mathjax-local\\.js.*$/, 'tex-svg.js'); s.async = false; document.head.appendChild(s);
+})();
+"""
+NOTEBOOK_CSS = """.jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none !important; }
+.jp-Cell-inputWrapper, .jp-Cell-outputWrapper { margin-left: 0 !important; }
+"""
 
 
 class _Page(HTMLParser):
     def __init__(self):
-        super().__init__(); self.imgs, self.links, self.errors = [], [], 0
+        super().__init__(); self.imgs, self.links, self.errors, self._skip, self.text = [], [], 0, 0, []
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "img": self.imgs.append(a.get("src", ""))
         if tag == "a" and a.get("href"): self.links.append(a["href"])
-        if any(k in a.get("class", "") for k in ("output_error", "jp-OutputArea-output jp-RenderedText jp-mod-error")): self.errors += 1
+        if any(k in (a.get("class") or "") for k in ("output_error", "jp-mod-error")): self.errors += 1
+        if tag in ("script", "style", "code", "pre", "mjx-container", "svg") or "highlight" in (a.get("class") or ""): self._skip += 1
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "code", "pre", "mjx-container", "svg") and self._skip: self._skip -= 1
+    def handle_data(self, data):
+        if not self._skip: self.text.append(data)
+
+
+RAW_TEX = re.compile(r"\$[^$\n]{0,80}\\[a-zA-Z]+[^$\n]{0,80}\$|\\\(|\\\[")
 
 
 def _chromium() -> str:
@@ -98,50 +181,61 @@ def _chromium() -> str:
 
 
 def render(url: str, shot: Path | None = None) -> str:
-    "The DOM of `url` after Chromium ran its scripts (optionally a screenshot too)."
+    "The DOM of `url` after Chromium ran its scripts, MathJax included (optionally a screenshot too)."
     base = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-            f"--user-data-dir={STAGE.parent / '.chromium-profile'}"]
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    if shot: subprocess.run(base + [f"--screenshot={shot}", "--window-size=1280,2000", url], capture_output=True, timeout=120)
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--disable-quic",
+            "--virtual-time-budget=15000", f"--user-data-dir={STAGE.parent / '.chromium-profile'}"]
+    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=180).stdout
+    if shot: subprocess.run(base + [f"--screenshot={shot}", "--window-size=1280,1600", url], capture_output=True, timeout=180)
     return dom
 
 
-def check(pages=("index.html", "03_echozoom/index.html"), shots: Path | None = None) -> dict:
-    "Serve the site on localhost; for each page: figures present and non-empty, no error cells, internal links resolve."
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    "A static file server that says nothing, not even when the browser drops a connection."
+    def log_message(self, *a): pass
+    def handle(self):
+        try: super().handle()
+        except (ConnectionResetError, BrokenPipeError): pass
+
+
+def check(shots: Path | None = SITE, verbose: bool = False) -> dict:
+    "Serve the site; in headless Chromium every page must render, with its figures, without raw TeX, error cells or broken links."
     if not (SITE / "index.html").is_file(): sys.exit("no site: run `python tools/docs.py site` first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    pages = sorted(p.relative_to(SITE).as_posix() for p in SITE.glob("*.html") if p.name not in ("404.html",))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
+    srv.handle_error = lambda *a: None
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{srv.server_address[1]}/"
     report, problems = {}, []
     try:
-        for i, page in enumerate(pages):
+        for page in pages:
             url = urljoin(base, page)
-            dom = render(url, shots / f"page{i}.png" if shots else None)
+            shot = shots / f"screenshot-{Path(page).stem}.png" if shots and page in ("index.html", "03_echozoom.html") else None
+            dom = render(url, shot)
             p = _Page(); p.feed(dom)
             if len(dom) < 1000: problems.append(f"{page}: Chromium rendered almost nothing ({len(dom)} bytes)")
-            imgs = [s for s in p.imgs if s]
             sizes = []
-            for s in imgs:
+            for s in (s for s in p.imgs if s):
                 if s.startswith("data:"): sizes.append(len(s))
                 else:
                     try: sizes.append(len(urllib.request.urlopen(urljoin(url, s), timeout=10).read()))
                     except Exception as e: problems.append(f"{page}: image {s} does not load ({e})")
-            if not imgs: problems.append(f"{page}: no figures rendered")
             problems += [f"{page}: empty image" for n in sizes if n < 200]
             if p.errors or "Traceback (most recent call last)" in dom: problems.append(f"{page}: an error cell is shown")
+            tex = RAW_TEX.findall(" ".join(p.text))
+            if tex: problems.append(f"{page}: raw TeX shown, e.g. {tex[0][:60]!r}")
             internal = {urljoin(url, h).split("#")[0] for h in p.links
                         if not urlparse(h).scheme and not h.startswith(("#", "mailto:"))}
             for link in sorted(internal):
                 try: urllib.request.urlopen(link, timeout=10).read(1)
                 except Exception as e: problems.append(f"{page}: link {link[len(base) - 1:]} broken ({e})")
-            report[page] = {"dom_bytes": len(dom), "images": len(imgs), "internal_links": len(internal)}
+            report[page] = {"dom_bytes": len(dom), "images": len(sizes), "internal_links": len(internal)}
     finally:
         srv.shutdown()
-    print(json.dumps(report, indent=1))
+    if verbose: print(json.dumps(report, indent=1))
     if problems: sys.exit("site check failed:\n  " + "\n  ".join(problems))
+    print(f"site check passed: {len(pages)} pages, {sum(r['images'] for r in report.values())} figures, "
+          f"{sum(r['internal_links'] for r in report.values())} internal links; screenshots in {shots}")
     return report
 
 
@@ -149,8 +243,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["readme", "site", "check"])
     ap.add_argument("--check", action="store_true", help="readme: fail if README.md is out of step")
-    ap.add_argument("--shots", type=Path, help="check: also save screenshots to this folder")
+    ap.add_argument("--shots", type=Path, default=SITE, help="check: where the screenshots of two pages go")
+    ap.add_argument("--verbose", action="store_true", help="check: print what each page holds")
     a = ap.parse_args()
     if a.what == "readme": readme(a.check)
     elif a.what == "site": site()
-    else: check(shots=a.shots)
+    else: check(shots=a.shots, verbose=a.verbose)

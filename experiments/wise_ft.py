@@ -8,13 +8,17 @@ frozen in the CPU profile anyway. The script reads one method's trained checkpoi
 (`runs/fewshot/<shots>-<method>-<seed>/ckpt/best.pt`) and reports **VAL** MAE (never TEST) for each alpha; alpha = 1
 is the model as trained. Run from the repository root:
 
-    python tools/wise_ft.py --method cardiacclip
+    python experiments/wise_ft.py --method cardiacclip --out experiments/results/wise_ft.csv
+
+Found (old synthetic world, VAL150): as trained 7.59/7.81/7.67/6.85 at 1/2/4/8 shots, alpha 0 (the pretrained image
+tower under the tuned MFL and head) 7.50/7.29/7.11/7.14: no alpha was better at every shot count. The current
+world's table is in experiments/results/wise_ft.csv and the findings chapter (nbs/30_findings.ipynb).
 """
 import argparse
 from pathlib import Path
 import pandas as pd
 import torch
-from cardiacclip.cli import load_params, resolve_path
+from cardiacclip.config import load_config
 from cardiacclip.data import EchoNet, read_filelist
 from cardiacclip.model import CardiacCLIP, load_model
 from cardiacclip.trainer import predict
@@ -46,20 +50,19 @@ def main(argv=None):
     ap.add_argument("--method", default="cardiacclip", help="a method that fine-tunes the image tower")
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--alphas", default="0,0.25,0.5,0.75,1")
+    ap.add_argument("--out", default=None, help="write the per-checkpoint rows to this CSV")
     args = ap.parse_args(argv)
-    P, base = load_params(args.params), Path(args.params).parent
-    root = Path(resolve_path(base, P["data"]["root"]))
+    cfg = load_config(args.params)
+    root = Path(cfg.data.root)
     filelist = read_filelist(root / "FileList.csv")
-    clip = dict(length=P["clip"]["length"], period=P["clip"]["period"])
+    clip = dict(length=cfg.clip.length, period=cfg.clip.period)
     val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), cache=True, **clip)    # read once, predicted 60 times
-    backbone = resolve_path(base, P["model"].get("checkpoint"))
-    cfg = {"checkpoint": backbone} if backbone else {}
     alphas = [float(a) for a in args.alphas.split(",")]
     rows = []
-    for shots in P["fewshot"]["shots"]:
-        for seed in P["fewshot"]["seeds"]:
+    for shots in cfg.fewshot.shots:
+        for seed in cfg.fewshot.seeds:
             ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
-            model = load_model(ckpt, **cfg).eval()
+            model = load_model(ckpt).eval()
             if "image" not in model.spec["train"]:
                 raise SystemExit(f"{ckpt}: method {args.method!r} does not fine-tune the image tower")
             tuned, start = image_state(model), image_state(CardiacCLIP(model.config))
@@ -68,9 +71,10 @@ def main(argv=None):
                 mae = float((pred.pred - pred.EF).abs().mean())
                 rows.append({"shots": shots, "seed": seed, "alpha": a, "val_mae": mae})
             print(f"{ckpt} done", flush=True)
+    if args.out: pd.DataFrame(rows).assign(method=args.method).to_csv(args.out, index=False)
     table = pd.DataFrame(rows).pivot_table(index="alpha", columns="shots", values="val_mae").round(2)
     print(f"\nVAL MAE ({len(val)} videos), {args.method} with its image group at (1 - alpha) * pretrained + alpha * "
-          f"fine-tuned, mean over seeds {P['fewshot']['seeds']}:")
+          f"fine-tuned, mean over seeds {cfg.fewshot.seeds}:")
     print(table.to_string())
     return pd.DataFrame(rows)
 

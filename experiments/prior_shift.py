@@ -6,13 +6,18 @@ script reads the trained checkpoints of one method (`runs/fewshot/<shots>-<metho
 shifted by log(natural prior / k-shot prior) (Saerens et al., 2002; the natural prior is the category frequency of the
 whole TRAIN split), and with that shift plus a temperature T on the logits. Run from the repository root:
 
-    python tools/prior_shift.py --method cardiacclip
+    python experiments/prior_shift.py --method cardiacclip --out experiments/results/prior_shift.csv
+
+Found (old synthetic world, VAL150, 1/2/4/8 shots): as trained 8.23/8.03/6.80/6.00, prior shift 7.05/7.03/6.52/5.83,
+with halved logits 6.41/6.33/5.95/5.60 against zero-shot 6.20. The current world's table is in
+experiments/results/prior_shift.csv and the findings chapter (nbs/30_findings.ipynb). Training with the shift
+(logit adjustment, `train.prior_adjust`) is an option of the pipeline, off by default.
 """
 import argparse
 from pathlib import Path
 import pandas as pd
 import torch
-from cardiacclip.cli import load_params, resolve_path
+from cardiacclip.config import load_config
 from cardiacclip.data import EchoNet, read_filelist, few_shot
 from cardiacclip.head import category_prior     # add-one-half smoothed category frequencies
 from cardiacclip.model import load_model
@@ -33,21 +38,20 @@ def main():
     ap.add_argument("--method", default="cardiacclip", help="a method with the NumCLIP head (cardiacclip or coop)")
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--temperatures", default="0.5,1,2,4")
+    ap.add_argument("--out", default=None, help="write the per-checkpoint rows to this CSV")
     args = ap.parse_args()
-    P, base = load_params(args.params), Path(args.params).parent
-    root = Path(resolve_path(base, P["data"]["root"]))
+    cfg = load_config(args.params)
+    root = Path(cfg.data.root)
     filelist = read_filelist(root / "FileList.csv")
     natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
-    val = EchoNet(root, "VAL", filelist=filelist, length=P["clip"]["length"], period=P["clip"]["period"], targets=("EF",),
+    val = EchoNet(root, "VAL", filelist=filelist, length=cfg.clip.length, period=cfg.clip.period, targets=("EF",),
                   cache=True)                                              # read once for all the checkpoints
     temps = [float(t) for t in args.temperatures.split(",")]
-    backbone = resolve_path(base, P["model"].get("checkpoint"))
-    cfg = {"checkpoint": backbone} if backbone else {}
     rows = []
-    for shots in P["fewshot"]["shots"]:
-        for seed in P["fewshot"]["seeds"]:
+    for shots in cfg.fewshot.shots:
+        for seed in cfg.fewshot.seeds:
             ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
-            model = load_model(ckpt, **cfg).eval()
+            model = load_model(ckpt).eval()
             if not hasattr(model.head, "bins"):
                 raise SystemExit(f"{ckpt}: method {args.method!r} has no category head")
             fs = few_shot(filelist, shots, seed=seed)
@@ -58,8 +62,9 @@ def main():
                     pred = ((logits / t + s).softmax(-1) * values).sum(-1)
                     rows.append({"shots": shots, "seed": seed, "T": t, "read-out": name, "val_mae": float((pred - ef).abs().mean())})
             print(f"{ckpt} done", flush=True)
+    if args.out: pd.DataFrame(rows).assign(method=args.method).to_csv(args.out, index=False)
     table = pd.DataFrame(rows).pivot_table(index=["read-out", "T"], columns="shots", values="val_mae").round(2)
-    print(f"\nVAL MAE (synthetic unless the data says otherwise), {args.method}, mean over seeds {P['fewshot']['seeds']}:")
+    print(f"\nVAL MAE (synthetic unless the data says otherwise), {args.method}, mean over seeds {cfg.fewshot.seeds}:")
     print(table.to_string())
 
 
