@@ -138,6 +138,10 @@ def site():
     r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml")], cwd=ROOT,
                        capture_output=True, text=True)
     if r.returncode: sys.exit("mkdocs build failed:\n" + r.stdout[-2000:] + r.stderr[-4000:])
+    for page in SITE.glob("*.html"):          # nbconvert's mermaid loader imports from a CDN (only with diagrams: none here)
+        html = page.read_text()
+        page.write_text(re.sub(r'<script type="module">\s*document\.addEventListener\("DOMContentLoaded", async \(\) => \{\s*'
+                               r'const diagrams = document\.querySelectorAll\("\.jp-Mermaid.*?</script>', "", html, flags=re.S))
     print(f"site written to {SITE} ({len(list(SITE.glob('*.html')))} pages); serve it with `python -m http.server -d _docs`")
 
 
