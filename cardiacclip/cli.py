@@ -53,7 +53,7 @@ def _zeroshot(args):
     cfg = load_config(args.params); m, root = cfg.model, cfg.data.root
     bb = load_backbone(m.name, m.checkpoint, m.image_size)
     test = EchoNet(root, "TEST", length=cfg.clip.length, period=cfg.clip.period, targets=("EF",))
-    pred = zero_shot_predict(bb, test)
+    pred = zero_shot_predict(bb, test, progress=not args.quiet and sys.stderr.isatty())
     fl = read_filelist(Path(root) / "FileList.csv", ("EF", "EDV"))
     trivial = float(fl[fl.Split == "TRAIN"].EF.mean())
     out = {"zeroshot": ef_metrics(pred.pred, pred.EF), "trivial": {**ef_metrics([trivial] * len(pred), pred.EF), "value": trivial},
@@ -201,8 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                              ("zeroshot", _zeroshot, "zero-shot EF on TEST beside the trivial predictor and the size oracles"),
                              ("clips", _clips, "decode the VAL and TEST evaluation clips once for every run")):
         s = sub.add_parser(name, help=text, formatter_class=fmt); s.add_argument("--params", **params)
-        if name != "zeroshot": s.add_argument("--quiet", action="store_true", help="no progress bar")
-        s.set_defaults(func=func, **({"quiet": True} if name == "zeroshot" else {}))
+        s.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
+        s.set_defaults(func=func)
     s = sub.add_parser("predict", help="EF and category of videos, DICOM files, folders of them or a FileList.csv",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="a video, a DICOM file, a folder of them, or a FileList.csv")

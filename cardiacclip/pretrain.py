@@ -100,7 +100,7 @@ def pretrain_clip(corpus, out, name: str = "echoclip-tiny", image_size: int | No
 
 # %% ../nbs/08_pretrain.ipynb #1e82b254
 @torch.no_grad()
-def zero_shot_predict(bb, ds, batch_size: int = 16, device: str = "auto") -> pd.DataFrame:
+def zero_shot_predict(bb, ds, batch_size: int = 16, device: str = "auto", progress: bool = False) -> pd.DataFrame:
     "Zero-shot EF for every video of `ds` with backbone `bb`: FileName, EF (true), pred."
     from cardiacclip.prompts import zero_shot_prompts, zero_shot_ef
     from cardiacclip.trainer import pick_device
@@ -108,7 +108,7 @@ def zero_shot_predict(bb, ds, batch_size: int = 16, device: str = "auto") -> pd.
     prompts, values = zero_shot_prompts()
     pe = bb.encode_text(bb.tokenize(prompts).to(dev))
     rows = []
-    for video, y in torch.utils.data.DataLoader(ds, batch_size=batch_size):
+    for video, y in tqdm(torch.utils.data.DataLoader(ds, batch_size=batch_size), desc="zero-shot", disable=not progress):
         b, t = video.shape[:2]
         fe = bb.encode_frames(bb.preprocess(video.flatten(0, 1).to(dev))).view(b, t, -1)
         ef = zero_shot_ef(fe, pe, values).cpu()

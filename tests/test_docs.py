@@ -33,3 +33,19 @@ def test_site_builds_and_renders():
     for page in ("index", "03_echozoom"): assert (ROOT / f"_docs/screenshot-{page}.png").stat().st_size > 10_000
     report = (ROOT / "_docs/20_report.html").read_text()
     assert "<table" in report and report.count("data:image/png") + report.count("<img") >= 2   # the executed report
+
+
+@pytest.mark.slow
+def test_dvc_plots_render_offline_one_line_per_method():
+    "`python tools/docs.py plots`: DVC's plots page with Vega from npm beside it; the MAE plot colours lines by method."
+    if not any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")):
+        if os.environ.get("CI"): pytest.fail("Chromium is required in CI (apt-get install chromium)")
+        pytest.skip("no Chromium on this machine")
+    _tool("plots")
+    html = (ROOT / "_plots/index.html").read_text()
+    assert "https://" not in html.split("<body>")[0] and (ROOT / "_plots/vega.min.js").is_file()
+    assert '"color": {"field": "field"' in html.replace("\n", " ") or '"field": "field"' in html
+    sys.path.insert(0, str(ROOT / "tools"))
+    import docs
+    dom = docs.render((ROOT / "_plots/index.html").as_uri())
+    assert "<svg" in dom or "<canvas" in dom, "Vega drew nothing"

@@ -3,6 +3,7 @@
     python tools/docs.py readme [--check]   # README.md from nbs/index.ipynb, run afresh (its table: reports/results.md)
     python tools/docs.py site               # _docs/ from nbs/*.ipynb (pipeline notebooks executed), offline MathJax
     python tools/docs.py check              # serve _docs/ on localhost, render every page in headless Chromium, verify
+    python tools/docs.py plots              # `dvc plots show` as _plots/index.html with Vega from npm (offline)
 
 nbdev's own `nbdev-docs`/`nbdev-readme` need the Quarto binary, which cannot be installed on these machines.
 """
@@ -74,6 +75,25 @@ def _mathjax() -> Path:
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(MATHJAX), "mathjax@3"], check=True,
                        capture_output=True)
     return js
+
+
+VEGA = ROOT / ".cache" / "vega"                                   # npm's vega, vega-lite, vega-embed (git-ignored)
+PLOTS = ROOT / "_plots"
+
+
+def plots() -> Path:
+    "`dvc plots show` rendered offline: tools/plots.html as the page, Vega's scripts from npm copied beside it."
+    js = {n: VEGA / f"node_modules/{n}/build/{n}.min.js" for n in ("vega", "vega-lite", "vega-embed")}
+    if not all(p.is_file() for p in js.values()):
+        VEGA.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(VEGA), "vega@5", "vega-lite@5",
+                        "vega-embed@6"], check=True, capture_output=True)
+    r = subprocess.run(["dvc", "plots", "show", "--html-template", str(ROOT / "tools/plots.html"), "-o", str(PLOTS)],
+                       cwd=ROOT, capture_output=True, text=True)
+    if r.returncode: sys.exit("dvc plots show failed:\n" + r.stdout[-2000:] + r.stderr[-2000:])
+    for p in js.values(): shutil.copy(p, PLOTS / p.name)
+    print(f"plots written to {PLOTS / 'index.html'} (open it from disk; nothing is fetched from the network)")
+    return PLOTS / "index.html"
 
 
 def _executed(nb: Path):
@@ -245,11 +265,12 @@ def check(shots: Path | None = SITE, verbose: bool = False) -> dict:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["readme", "site", "check"])
+    ap.add_argument("what", choices=["readme", "site", "check", "plots"])
     ap.add_argument("--check", action="store_true", help="readme: fail if README.md is out of step")
     ap.add_argument("--shots", type=Path, default=SITE, help="check: where the screenshots of two pages go")
     ap.add_argument("--verbose", action="store_true", help="check: print what each page holds")
     a = ap.parse_args()
     if a.what == "readme": readme(a.check)
     elif a.what == "site": site()
+    elif a.what == "plots": plots()
     else: check(shots=a.shots, verbose=a.verbose)
