@@ -13,6 +13,10 @@ from .tuning import share_cores_with_decoder, skip_optional_imports
 __all__ = ['EFPredictor', 'predict_video', 'echo_inputs', 'parse_value', 'run_notebook', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #58d55b44
+def _progress(args) -> bool:
+    "Progress bars for this command: on a terminal, unless `--quiet`."
+    return not args.quiet and sys.stderr.isatty()
+
 def _synth(args):
     from cardiacclip.config import load_config
     from cardiacclip.synth import synthesize
@@ -21,7 +25,7 @@ def _synth(args):
     world = asdict(cfg.world) if cfg.has("world") else None
     try:
         synthesize(s.out, n_videos=s.n_videos, seed=s.seed, split=s.split, world=world, workers=s.workers,
-                   verbose=not args.quiet, progress=not args.quiet and sys.stderr.isatty())
+                   verbose=not args.quiet, progress=_progress(args))
     except ValueError as e:
         raise ValueError(f"{args.params}: {e}") from None
 
@@ -38,7 +42,7 @@ def _pretrain(args):
         return
     bb, curve, secs = pretrain_clip(cfg.corpus.out, out / f"{m.name}.pt", name=m.name, image_size=m.image_size, steps=p.steps,
                                     batch_size=p.batch_size, lr=p.lr, weight_decay=p.weight_decay, warmup=p.warmup,
-                                    frames_per_video=p.frames_per_video, seed=p.seed, progress=not args.quiet and sys.stderr.isatty())
+                                    frames_per_video=p.frames_per_video, seed=p.seed, progress=_progress(args))
     curve.to_csv(out / "curve.csv", index=False)
     (metrics / "pretrain.json").write_text(json.dumps({"final_loss": round(float(curve.loss.iloc[-5:].mean()), 4), "steps": p.steps}, indent=1))
     timings = cfg.base / "timings"; timings.mkdir(exist_ok=True)            # git-ignored: how long, not what
@@ -53,7 +57,7 @@ def _zeroshot(args):
     cfg = load_config(args.params); m, root = cfg.model, cfg.data.root
     bb = load_backbone(m.name, m.checkpoint, m.image_size)
     test = EchoNet(root, "TEST", length=cfg.clip.length, period=cfg.clip.period, targets=("EF",))
-    pred = zero_shot_predict(bb, test, progress=not args.quiet and sys.stderr.isatty())
+    pred = zero_shot_predict(bb, test, progress=_progress(args))
     fl = read_filelist(Path(root) / "FileList.csv", ("EF", "EDV"))
     trivial = float(fl[fl.Split == "TRAIN"].EF.mean())
     out = {"zeroshot": ef_metrics(pred.pred, pred.EF), "trivial": {**ef_metrics([trivial] * len(pred), pred.EF), "value": trivial},
@@ -75,7 +79,7 @@ def _clips(args):
         (out / "OFF.txt").write_text("eval_clips.enabled is false: every few-shot run decodes its own evaluation clips\n")
         return
     write_clip_store(cfg.data.root, out, ("VAL", "TEST"), length=c.length, period=c.period,
-                     progress=not args.quiet and sys.stderr.isatty())
+                     progress=_progress(args))
     print(f"VAL and TEST clips ({c.length} frames every {c.period}) stored in {out}")
 
 # %% ../nbs/09_cli.ipynb #facea700
@@ -129,7 +133,7 @@ def _predict(args):
     predictor = EFPredictor(args.checkpoint, args.backbone, fps=args.fps, mask=True if args.mask else None,
                             source_fps=args.source_fps)
     rows, failed = [], 0
-    for f in tqdm(files, desc="predict", unit="file", disable=args.quiet or len(files) < 2 or not sys.stderr.isatty()):
+    for f in tqdm(files, desc="predict", unit="file", disable=len(files) < 2 or not _progress(args)):
         try:
             r = predictor(f)
         except (FileNotFoundError, ValueError, RuntimeError) as e:           # this file only: say so and go on
@@ -148,7 +152,7 @@ def _predict(args):
 def _convert(args):
     from cardiacclip.echoes import convert
     fl, skipped = convert(args.src, args.out, labels=args.labels, size=args.size, fps=args.fps or None, seed=args.seed,
-                          on_error="skip" if args.skip_bad else "raise", progress=not args.quiet and sys.stderr.isatty())
+                          on_error="skip" if args.skip_bad else "raise", progress=_progress(args))
     counts = ", ".join(f"{s} {n}" for s, n in fl.Split.value_counts().reindex(["TRAIN", "VAL", "TEST"]).fillna(0).astype(int).items())
     print(f"{len(fl)} video(s) written to {args.out} ({counts})" + (f"; {len(skipped)} skipped" if skipped else ""))
 
@@ -181,7 +185,7 @@ def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, ker
 def _run(args):
     skip_optional_imports()                  # papermill's start, ~1 s sooner (chapter 91); this process only
     run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in args.p}, cwd=args.cwd, kernel=args.kernel,
-                 progress=not args.quiet and sys.stderr.isatty())
+                 progress=_progress(args))
 
 # %% ../nbs/09_cli.ipynb #1440dff8
 def build_parser() -> argparse.ArgumentParser:

@@ -20,8 +20,8 @@ decord.bridge.set_bridge('native')
 
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
-           'ed_es', 'clip_starts', 'clip_indices', 'pad_clips', 'frame_count', 'mjpeg_index', 'read_frames', 'EchoNet',
-           'mean_std', 'few_shot', 'write_clip_store', 'read_clip_store', 'size_oracles']
+           'ed_es', 'clip_starts', 'clip_indices', 'pad_clips', 'resize_frames', 'frame_count', 'mjpeg_index',
+           'read_frames', 'EchoNet', 'mean_std', 'few_shot', 'write_clip_store', 'read_clip_store', 'size_oracles']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -123,6 +123,11 @@ def pad_clips(frames: np.ndarray, pos: np.ndarray) -> np.ndarray:
     clips = np.zeros(pos.shape + frames.shape[1:], frames.dtype)
     clips[pos >= 0] = frames[pos[pos >= 0]]
     return clips
+
+def resize_frames(frames: np.ndarray, size: int | None) -> np.ndarray:
+    "Frames (T, H, W, 3) at `size` x `size` (area interpolation), unchanged if they already are or `size` is None."
+    if size is None or frames.shape[1:3] == (size, size): return frames
+    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
 
 # %% ../nbs/01_data.ipynb #0ff8f018
 _IDX1 = np.dtype([("id", "S4"), ("flags", "<u4"), ("offset", "<u4"), ("size", "<u4")])
@@ -309,14 +314,9 @@ class EchoNet(torch.utils.data.Dataset):
                                  f"NumberOfFrames is {n}: the file is truncated or the FileList count is wrong")
             lookup = np.full(idx.max() + 1, -1); lookup[uniq] = np.arange(len(uniq))
             pos = lookup[idx]
-            frames = self._resize(frames)
+            frames = resize_frames(frames, self.size)
             clips = pad_clips(frames, pos)
         return clips
-
-    def _resize(self, frames: np.ndarray) -> np.ndarray:
-        "Frames (T, H, W, 3) at `size` x `size` (area interpolation); unchanged when they already are, or `size` is None."
-        if self.size is None or frames.shape[1:3] == (self.size, self.size): return frames
-        return np.stack([cv2.resize(f, (self.size, self.size), interpolation=cv2.INTER_AREA) for f in frames])
 
     def __getitem__(self, i: int):
         if self._cache is not None and i in self._cache: return self._cache[i]

@@ -11,15 +11,14 @@ import pandas as pd
 import cv2
 import decord
 from .files import building
-from .data import read_frames
+from .data import read_frames, resize_frames   # chapter 1's reader and resizing, as EchoNet uses them
 from .synth import FILELIST_COLUMNS, write_avi   # EchoNet-Dynamic's columns and video format
 
 log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'CLIP_FPS', 'VIDEO_SUFFIXES', 'DICOM_SUFFIXES', 'is_dicom', 'echo_files', 'synthetic_dicom', 'read_video',
-           'dicom_fps', 'dicom_region', 'read_dicom', 'sector_mask', 'crop_to_mask', 'resize_frames', 'resample',
-           'read_echo', 'convert']
+           'dicom_fps', 'dicom_region', 'read_dicom', 'sector_mask', 'crop_to_mask', 'resample', 'read_echo', 'convert']
 
 # %% ../nbs/01a_echoes.ipynb #8d2efb94
 CLIP_FPS = 50.0                     # EchoNet-Dynamic's frame rate: the clip's `period` counts frames at this rate
@@ -174,11 +173,6 @@ def crop_to_mask(frames: np.ndarray, mask: np.ndarray, size: int = 112) -> np.nd
     oy, ox = (side - (y1 - y0)) // 2, (side - (x1 - x0)) // 2
     sq[:, oy:oy + y1 - y0, ox:ox + x1 - x0] = frames[:, y0:y1, x0:x1] * mask[y0:y1, x0:x1, None]
     return resize_frames(sq, size)
-
-def resize_frames(frames: np.ndarray, size: int | None) -> np.ndarray:
-    "Frames (T, H, W, 3) at `size` x `size` (area interpolation), unchanged if they already are or `size` is None."
-    if size is None or frames.shape[1:3] == (size, size): return frames
-    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
 
 # %% ../nbs/01a_echoes.ipynb #43af824f
 def resample(frames: np.ndarray, fps: float, target: float | None) -> np.ndarray:
