@@ -30,6 +30,7 @@ def _spec() -> dict:
     from cardiacclip.model import DEFAULTS
     from cardiacclip.pretrain import pretrain_clip
     from cardiacclip.trainer import Trainer
+    from cardiacclip.adapters import fit_readout
     synth = {"out": REQUIRED, **_defaults(synthesize, ("n_videos", "seed", "split", "workers"))}
     return {
         "data": {"root": REQUIRED, "label": "synthetic", "splits": "sampled"},
@@ -44,6 +45,8 @@ def _spec() -> dict:
                                                  "warmup", "clip_grad", "num_workers", "device", "compile")),
                   "lr": None, "per_method": {}, "val_subset": None, "prior_adjust": 0.0},
         "fewshot": {"shots": [1, 2, 4, 8], "methods": None, "seeds": [0, 1, 2]},
+        "adapters": {"methods": None, "views": 4,
+                     **_defaults(fit_readout, ("epochs", "steps_per_epoch", "batch_size", "lr", "weight_decay", "clip_grad"))},
     }
 
 # %% ../nbs/08a_config.ipynb #44b788c1
@@ -88,6 +91,7 @@ class Config:
             if name == "data" and s.splits not in ("sampled", "released"): paths["splits"] = resolve_path(self.base, s.splits)
             self._sections[name] = replace(s, **paths)
         if "train" in self._sections: self._check_methods()
+        if "adapters" in self._sections: self._check_adapters()
 
     def __getattr__(self, name):
         if name.startswith("_") or name not in _spec(): raise AttributeError(name)
@@ -102,6 +106,15 @@ class Config:
             if m not in METHODS: raise KeyError(f"{self.source}: train.per_method: unknown method {m!r}; known: {list(METHODS)}")
             self.train_for(m)
 
+    def _check_adapters(self):
+        from cardiacclip.model import METHODS
+        adapters, where = self.adapters.methods or [], f"{self.source}: adapters.methods"
+        wrong = [m for m in adapters if not METHODS.get(m, {}).get("adapter")]
+        if wrong: raise ValueError(f"{where}: {wrong} are not frozen-feature adapters; known: "
+                                   f"{[m for m, s in METHODS.items() if s.get('adapter')]}")
+        both = sorted(set(adapters) & set(self.fewshot.methods or [])) if self.has("fewshot") else []
+        if both: raise ValueError(f"{where}: {both} also in fewshot.methods; each method belongs to one of the two lists")
+
     def train_for(self, method: str):
         "The `train` section with `per_method[method]` merged over it (its `lr` merged group by group)."
         t = self.train
@@ -113,10 +126,10 @@ class Config:
         lr = {**(t.lr or {}), **over.pop("lr", {})} if t.lr or "lr" in over else None
         return replace(t, **{k: _check(v, spec[k], f"{where}.{k}") for k, v in over.items()}, lr=lr, per_method={})
 
-    def model_config(self, method: str) -> dict:
-        "The complete model config of `method` (cardiacclip.model.model_config) from the `model` section."
+    def model_config(self, method: str, **overrides) -> dict:
+        "The complete model config of `method` (cardiacclip.model.model_config) from the `model` section, with `overrides` (e.g. `cache_size`)."
         from cardiacclip.model import model_config
-        return model_config(method, **asdict(self.model))
+        return model_config(method, **{**asdict(self.model), **overrides})
 
 def load_config(path="params.yaml") -> Config:
     "Read, check and type the parameters file at `path` (the project's one reader of params.yaml)."

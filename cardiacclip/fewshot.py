@@ -5,18 +5,21 @@
 # %% ../nbs/08b_fewshot.ipynb #cb52e08d
 from __future__ import annotations
 import json, time
+from contextlib import nullcontext
 from pathlib import Path
+from tqdm.auto import tqdm
 import numpy as np
 import pandas as pd
 import torch
 from .config import Config
 from .data import EchoNet, read_filelist, few_shot
 from .head import category_prior
-from .model import CardiacCLIP, load_model
-from .trainer import Trainer, predict, ef_metrics, seed_everything
+from .model import CardiacCLIP, METHODS, load_model, save_model
+from .trainer import Trainer, predict, ef_metrics, seed_everything, pick_device
+from .adapters import FrozenReadout, fit_readout, search_tip, readout_predict
 
 # %% auto #0
-__all__ = ['released_split', 'fewshot_sets', 'run_fewshot']
+__all__ = ['SCORES', 'released_split', 'fewshot_sets', 'run_fewshot', 'embed_videos', 'run_adapters']
 
 # %% ../nbs/08b_fewshot.ipynb #c6b86ac7
 def released_split(cfg: Config, shots: int) -> pd.DataFrame:
@@ -39,9 +42,15 @@ def fewshot_sets(cfg: Config, shots: int, seed: int) -> tuple[pd.DataFrame, pd.D
     return filelist, fs
 
 # %% ../nbs/08b_fewshot.ipynb #f43719cb
+SCORES = ("mae", "rmse", "r2", "auroc_ef50", "acc5")
+
+def _scores(m: dict) -> dict: return {k: m[k] for k in SCORES}
+
 def run_fewshot(cfg: Config, shots: int, method: str, seed: int, out, results=None, evaluate_test: bool = True,
                 progress: bool = False) -> dict:
     "Train `method` on the `shots`-shot set drawn with `seed`, select on VAL, evaluate on TEST; checkpoints in `out`, tables in `results`."
+    if METHODS.get(method, {}).get("adapter"):                          # a frozen-feature adapter: trained on embeddings
+        return run_adapters(cfg, shots, seed, out, results, [method], evaluate_test, progress, nested=False)[method]
     t_start = time.time()
     out = Path(out); results = Path(results) if results else out
     results.mkdir(parents=True, exist_ok=True)
@@ -70,9 +79,13 @@ def run_fewshot(cfg: Config, shots: int, method: str, seed: int, out, results=No
     metrics = {"shots": shots, "method": method, "seed": seed, "train_videos": len(train_ds),
                "best_epoch": int(history.val_mae.idxmin()) + 1, "val_mae": float(history.val_mae.min())}
     if evaluate_test:
+        # the validation-free protocol: the last epoch of the fixed schedule, which is the model the trainer holds now
+        last = predict(trainer.model, test_ds, device=trainer.device)
         best = load_model(out / "best.pt").to(trainer.device)
         pred = predict(best, test_ds, device=trainer.device)
-        metrics = {**ef_metrics(pred.pred, pred.EF), **metrics, "data": cfg.data.label,
+        free = {**_scores(ef_metrics(last.pred, last.EF)), "epoch": len(history), "val_mae": float(history.val_mae.iloc[-1])}
+        metrics = {**ef_metrics(pred.pred, pred.EF), **metrics, "protocol": "best-on-VAL", "validation_free": free,
+                   "data": cfg.data.label,
                    # did MFL and EchoZoom learn? attention against the uniform 1/T and log T; the zoomed channels' weight share
                    "frames": cfg.clip.length, "mfl_max_weight": float(pred.attn_max.mean()),
                    "mfl_entropy": float(pred.attn_entropy.mean()),
@@ -86,3 +99,125 @@ def run_fewshot(cfg: Config, shots: int, method: str, seed: int, out, results=No
     seconds = round(time.time() - t_start, 1)
     (out / "timing.json").write_text(json.dumps({"seconds": seconds, "epochs": history.seconds.round(1).tolist()}))
     return {**metrics, "seconds": seconds}
+
+# %% ../nbs/08b_fewshot.ipynb #46238aaf
+@torch.no_grad()
+def embed_videos(model: CardiacCLIP, ds, views: int = 1, batch_size: int = 32, device="cpu", progress: bool = False) -> torch.Tensor:
+    "Video embeddings (N, views x clips, D) of every video of `ds` by `model`'s frozen tower: `views` passes, each with the dataset's new random clips."
+    was = model.training; model.eval()
+    amp = torch.device(device).type == "cuda"
+    passes = []
+    for view in range(views):
+        if hasattr(ds, "set_epoch"): ds.set_epoch(view)
+        feats = []
+        loader = torch.utils.data.DataLoader(ds, batch_size=batch_size)
+        for video, _ in tqdm(loader, disable=not progress, desc=f"embed {getattr(ds, 'split', '')} {view + 1}/{views}", leave=False):
+            n = video.shape[1] if video.ndim == 6 else 1
+            with torch.autocast("cuda", dtype=torch.bfloat16) if amp else nullcontext():
+                v, _ = model.video_embedding((video.flatten(0, 1) if video.ndim == 6 else video).to(device))
+            feats.append(v.float().view(len(video), n, -1).cpu())
+        passes.append(torch.cat(feats))
+    model.train(was)
+    return torch.cat(passes, 1)
+
+def _readout_scores(readout, x, ef) -> tuple[dict, np.ndarray, np.ndarray]:
+    pred, probs = readout_predict(readout, x)
+    return ef_metrics(pred, ef), pred, probs
+
+def _change(start: dict, end: dict, names) -> float | None:
+    "Relative change ||end - start|| / ||start|| of the tensors `names` (the norm of `end` when they start at zero)."
+    if not names: return None
+    d = sum(float((end[k].float() - start[k].float()).pow(2).sum()) for k in names) ** 0.5
+    s = sum(float(start[k].float().pow(2).sum()) for k in names) ** 0.5
+    return d / s if s > 0 else d
+
+# %% ../nbs/08b_fewshot.ipynb #f999222c
+def run_adapters(cfg: Config, shots: int, seed: int, out, results=None, methods=None, evaluate_test: bool = True,
+                 progress: bool = False, nested: bool = True) -> dict:
+    "Embed the `shots`-shot set drawn with `seed` once, fit every adapter in `methods` on it, score both protocols; returns {method: metrics}."
+    t_start = time.time()
+    out = Path(out); results = Path(results) if results else out
+    a = cfg.adapters if cfg.has("adapters") else Config({"adapters": {}}).adapters
+    methods = list(methods or a.methods or [m for m, s in METHODS.items() if s.get("adapter")])
+    wrong = [m for m in methods if not METHODS.get(m, {}).get("adapter")]
+    if wrong: raise ValueError(f"run_adapters runs the frozen-feature adapters only; {wrong} are not (run_fewshot trains them)")
+    store = cfg.eval_clips.out if cfg.has("eval_clips") and cfg.eval_clips.enabled else None
+    filelist, fs = fewshot_sets(cfg, shots, seed)
+    kw = dict(length=cfg.clip.length, period=cfg.clip.period, targets=("EF",))
+    root = cfg.data.root
+    train_ds = EchoNet(root, "TRAIN", filelist=fs, pad=cfg.clip.pad, seed=seed, **kw)
+    val_ds = EchoNet(root, "VAL", filelist=fs, store=store, **kw)
+    test_ds = EchoNet(root, "TEST", filelist=fs, store=store, **kw) if evaluate_test else None
+    device = pick_device(cfg.train.device if cfg.has("train") else "auto")
+    n = len(train_ds)
+    seed_everything(seed)
+    base = CardiacCLIP(cfg.model_config(methods[0], cache_size=n)).to(device)
+    x = {"train": embed_videos(base, train_ds, a.views, device=device, progress=progress),
+         "val": embed_videos(base, val_ds, device=device, progress=progress)}
+    if evaluate_test: x["test"] = embed_videos(base, test_ds, device=device, progress=progress)
+    ef = {"train": train_ds.filelist.EF.to_numpy(float), "val": val_ds.filelist.EF.to_numpy(float)}
+    if evaluate_test: ef["test"] = test_ds.filelist.EF.to_numpy(float)
+    zero = FrozenReadout("zero-shot", base.head.text.cpu(), base.head.logit_scale.cpu())
+    seconds = {"embed": round(time.time() - t_start, 1)}
+    zs = {"val_mae": _readout_scores(zero, x["val"], ef["val"])[0]["mae"],
+          **({"test": _scores(_readout_scores(zero, x["test"], ef["test"])[0])} if evaluate_test else {})}
+    if nested: results.mkdir(parents=True, exist_ok=True); (results / "zero-shot-readout.json").write_text(json.dumps(zs, indent=1))
+    done = {}
+    for m in methods:
+        t0 = time.time()
+        o, r = (out / m, results / m) if nested else (out, results)
+        o.mkdir(parents=True, exist_ok=True); r.mkdir(parents=True, exist_ok=True)
+        seed_everything(seed)
+        model = CardiacCLIP(cfg.model_config(m, cache_size=n))
+        ro = model.head.prepare(x["train"], ef["train"])
+        start = {k: v.clone() for k, v in ro.state_dict().items()}
+        trained = [f"adapter.{k}" for k, _ in ro.adapter.named_parameters()] if METHODS[m]["train"] else []
+        if METHODS[m]["train"]:
+            history, best, last = fit_readout(ro, x["train"], ef["train"], x["val"], ef["val"], epochs=a.epochs,
+                                              steps_per_epoch=a.steps_per_epoch, batch_size=a.batch_size, lr=a.lr,
+                                              weight_decay=a.weight_decay, clip_grad=a.clip_grad, seed=seed)
+            best_epoch = best.pop("_epoch"); ro.load_state_dict(best)
+            if m.startswith("tip"):                                     # -F: alpha and beta searched after training
+                search_tip(ro, x["val"], ef["val"]).to_csv(r / "search.csv", index=False, float_format="%.5g")
+            paper, free = {k: v.clone() for k, v in ro.state_dict().items()}, last
+        else:                                                           # training-free: the defaults, or the VAL search
+            free = {k: v.clone() for k, v in ro.state_dict().items()}
+            history = search_tip(ro, x["val"], ef["val"]); best_epoch = None
+            paper = {k: v.clone() for k, v in ro.state_dict().items()}
+        history.to_csv(r / "history.csv", index=False, float_format="%.5g")
+        protocols = {}
+        for name, state in (("validation_free", free), ("paper", paper)):
+            ro.load_state_dict(state)
+            val = _readout_scores(ro, x["val"], ef["val"])[0]["mae"]
+            tip = {"alpha": float(ro.adapter.alpha), "beta": float(ro.adapter.beta)} if m.startswith("tip") else {}
+            entry = {"val_mae": val, **tip}
+            if evaluate_test:
+                scores, pred, probs = _readout_scores(ro, x["test"], ef["test"])
+                entry.update(_scores(scores))
+                if name == "paper":
+                    table = pd.DataFrame({"FileName": test_ds.filelist.FileName, "EF": ef["test"], "pred": pred,
+                                          **{f"p{k}": probs[:, k] for k in range(probs.shape[1])}})
+                    table.to_csv(r / "predictions.csv", index=False, float_format="%.3f")
+                    if not (np.isfinite(pred).all() and ((pred >= 0) & (pred <= 100)).all()):
+                        raise RuntimeError(f"{m} {shots}-shot seed {seed}: TEST predictions are not finite EFs in [0, 100]")
+            extra = {"shots": shots, "seed": seed, "protocol": "best-on-VAL" if name == "paper" else "validation-free",
+                     "clip": {"length": cfg.clip.length, "period": cfg.clip.period}}      # what `predict` feeds it
+            save_model(model, o / ("best.pt" if name == "paper" else "last.pt"), **extra, **tip)
+            protocols[name] = entry
+        free_epoch = a.epochs if METHODS[m]["train"] else None
+        paper_entry = protocols["paper"]
+        metrics = {**{k: paper_entry[k] for k in SCORES if k in paper_entry}, "n": len(ef["test"]) if evaluate_test else 0,
+                   "shots": shots, "method": m, "seed": seed, "train_videos": n, "best_epoch": best_epoch,
+                   "val_mae": paper_entry["val_mae"], "protocol": "best-on-VAL",
+                   **{k: paper_entry[k] for k in ("alpha", "beta") if k in paper_entry},
+                   "validation_free": {**protocols["validation_free"], "epoch": free_epoch},
+                   "data": cfg.data.label, "frames": cfg.clip.length, "views": a.views,
+                   # a trained part that did not move is a bug: the adapter's relative change, the refinement's size
+                   "adapter_change": _change(start, free, trained),
+                   "refine_change": _change(start, free, ["head.shift.weight", "head.shift.bias"]) if METHODS[m]["train"] else None}
+        if not evaluate_test: metrics = {k: v for k, v in metrics.items() if k not in SCORES and k != "n"}
+        (r / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        seconds[m] = round(time.time() - t0, 1)
+        done[m] = {**metrics, "seconds": seconds[m]}
+    (out / "timing.json").write_text(json.dumps({**seconds, "seconds": round(time.time() - t_start, 1)}))
+    return done

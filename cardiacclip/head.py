@@ -92,10 +92,11 @@ class NumCLIPHead(nn.Module):
             nn.init.zeros_(self.shift.weight); nn.init.zeros_(self.shift.bias)
         self.train_bias = None                          # logit adjustment, training only (`adjust_for_prior`); not saved
 
-    def forward(self, video: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> dict:
-        "video (B, D), category text embeddings (K, D) -> dict(logits, probs, values: each category's refined EF, ef)."
+    def forward(self, video: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor, bias=None) -> dict:
+        "video (B, D), category text embeddings (K, D), optional logits (B, K) to add -> dict(logits, probs, values: each category's refined EF, ef)."
         v, t = F.normalize(video, dim=-1), F.normalize(text, dim=-1)
         logits = logit_scale.exp() * v @ t.t()
+        if bias is not None: logits = logits + bias.to(logits.dtype)     # e.g. a Tip-Adapter cache's logits (chapter 5a)
         if self.training and self.train_bias is not None: logits = logits + self.train_bias.to(logits)
         p = logits.float().softmax(-1)
         values = self.bins[None].expand(len(v), -1)

@@ -14,6 +14,7 @@ from .echozoom import EchoZoom
 from .mfl import MFL
 from .head import NumCLIPHead, CATEGORY_NAMES, category_texts, pool_categories, ef_category
 from .prompts import PromptLearner
+from .adapters import FrozenReadout
 
 # %% auto #0
 __all__ = ['METHODS', 'GROUPS', 'DEFAULTS', 'model_config', 'CardiacCLIP', 'checkpoint_state', 'save_model', 'read_checkpoint',
@@ -30,11 +31,18 @@ METHODS = {
                      train=("image", "text", "mfl", "zoom", "head")),
     "cardiacclip": dict(zoom=True, pool="attention", head="numclip", prompts="fixed", text="ensemble",
                         train=("image", "text", "mfl", "zoom", "head")),
+    # the few-shot adapters on the frozen, mean-pooled embedding (chapter 5a)
+    **{m: dict(zoom=False, pool="mean", head="numclip", prompts="fixed", text="ensemble", adapter=m,
+               train=() if m == "tip-adapter" else ("adapter", "head"))
+       for m in ("zs-probe", "clip-adapter", "tip-adapter", "tip-adapter-f")},
 }
-GROUPS = ("image", "text", "mfl", "zoom", "head", "prompts")
+GROUPS = ("image", "text", "mfl", "zoom", "head", "prompts", "adapter")
 DEFAULTS = dict(name="echoclip-tiny", checkpoint=None, image_size=None, scales=[1, 2], mfl_hidden=64, n_ctx=4,
                 loss_weights={"ce": 1.0, "kl": 1.0, "l1": 1.0}, ordinal_strength=1.0, soft_sigma=10.0, ef_mean=55.0,
-                grad_checkpointing=False, category_text=None)
+                grad_checkpointing=False, category_text=None,
+                # the adapters (chapter 5a): CLIP-Adapter's residual ratio and reduction, Tip-Adapter's alpha and beta
+                # (the paper's defaults), and the cache's size, which the run sets to the number of shots
+                adapter_ratio=0.2, adapter_reduction=4, tip_alpha=1.0, tip_beta=5.5, cache_size=0)
 
 def model_config(method: str, **overrides) -> dict:
     "A complete model config: DEFAULTS updated with `overrides` (e.g. `params.yaml`'s model section) and `method`."
@@ -65,14 +73,21 @@ class CardiacCLIP(nn.Module):
         d = self.backbone.embed_dim
         self.zoom = EchoZoom(self.backbone, config["scales"]) if spec["zoom"] else None
         self.pool = MFL(d, config["mfl_hidden"], mode=spec["pool"])
-        if spec["head"] == "linear":
+        texts, cats = category_texts(config["category_text"])
+        if spec.get("adapter"):                                          # frozen text: the five embeddings, once
+            with torch.no_grad():
+                text = pool_categories(self.backbone.encode_text(self.backbone.tokenize(texts)), torch.tensor(cats))
+            self.head = FrozenReadout(spec["adapter"], text, self.backbone.logit_scale, cache_size=config["cache_size"],
+                                      ratio=config["adapter_ratio"], reduction=config["adapter_reduction"],
+                                      alpha=config["tip_alpha"], beta=config["tip_beta"], strength=config["ordinal_strength"],
+                                      sigma=config["soft_sigma"], weights=config["loss_weights"])
+        elif spec["head"] == "linear":
             self.head = nn.Linear(d, 1)
             with torch.no_grad(): self.head.weight.zero_(); self.head.bias.fill_(config["ef_mean"])
         else:
             numclip = spec["head"] == "numclip"
             w = config["loss_weights"] if numclip else {"ce": 0.0, "kl": 0.0, "l1": 1.0}
             self.head = NumCLIPHead(d, refine=numclip, strength=config["ordinal_strength"], sigma=config["soft_sigma"], weights=w)
-        texts, cats = category_texts(config["category_text"])
         self.prompts = PromptLearner(self.backbone, texts, config["n_ctx"]) if spec["prompts"] == "coop" else None
         self.register_buffer("prompt_tokens", self.backbone.tokenize(texts), persistent=False)
         self.register_buffer("prompt_category", torch.tensor(cats), persistent=False)
@@ -85,12 +100,16 @@ class CardiacCLIP(nn.Module):
 
     # ---- parameter groups -------------------------------------------------------------------------------------
     def groups(self) -> dict:
-        "Parameters by group: image (trunk, projection), text, mfl, zoom (EchoZoom's new projection), head, prompts."
+        "Parameters by group: image (trunk, projection), text, mfl, zoom (EchoZoom's new projection), head, prompts, adapter."
         bb = self.backbone
         text = [p for p in bb.text_parameters() if p is not bb.clip.token_embedding.weight]
+        readout = isinstance(self.head, FrozenReadout)
+        adapter = self.head.adapter if readout and self.head.adapter is not None else None
         return {"image": bb.image_parameters(), "text": text, "mfl": list(self.pool.parameters()),
-                "zoom": list(self.zoom.proj.parameters()) if self.zoom else [], "head": list(self.head.parameters()),
-                "prompts": [self.prompts.ctx] if self.prompts is not None else []}
+                "zoom": list(self.zoom.proj.parameters()) if self.zoom else [],
+                "head": list((self.head.head if readout else self.head).parameters()),
+                "prompts": [self.prompts.ctx] if self.prompts is not None else [],
+                "adapter": list(adapter.parameters()) if adapter is not None else []}
 
     def set_trainable(self, groups):
         "Freeze everything, then unfreeze `groups`."
@@ -148,9 +167,13 @@ class CardiacCLIP(nn.Module):
             e = self.zoom(x) if self.zoom is not None else self.backbone.encode_frames(x)
         return e.view(b, t, -1)
 
+    def video_embedding(self, video: torch.Tensor, mask: torch.Tensor | None = None):
+        "(B, T, 3, H, W) -> (video embedding (B, D), frame weights (B, T)): what the head reads."
+        return self.pool(self.frame_embeddings(video), mask)
+
     def forward(self, video: torch.Tensor, mask: torch.Tensor | None = None) -> dict:
-        e = self.frame_embeddings(video)
-        v, w = self.pool(e, mask)
+        v, w = self.video_embedding(video, mask)
+        if isinstance(self.head, FrozenReadout): return {**self.head(v), "attn": w}
         if isinstance(self.head, nn.Linear):
             ef = self.head(v).squeeze(-1)
             return {"ef": ef, "attn": w, "probs": None, "logits": None, "values": None}

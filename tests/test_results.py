@@ -79,3 +79,45 @@ def test_report_matches_results(results):
     assert P["data"]["label"] in table
     c = runs[(runs.method == "cardiacclip") & (runs.shots == runs.shots.max())].mae
     assert f"{c.mean():.2f} ± {c.std(ddof=1):.2f}" in table
+
+
+@pytest.fixture(scope="module")
+def adapter_runs():
+    a = P["adapters"]
+    paths = [ROOT / "results/adapt" / f"{s}-{k}" / m / "metrics.json" for s in P["fewshot"]["shots"] for k in P["fewshot"]["seeds"]
+             for m in a["methods"]]
+    missing = [p for p in paths if not p.is_file()]
+    assert not missing, f"{len(missing)} adapter run(s) of the matrix not committed, e.g. {missing[0]}"
+    return pd.DataFrame([json.loads(p.read_text()) for p in paths])
+
+
+def test_every_run_is_scored_under_both_protocols(results, adapter_runs):
+    runs, _ = results
+    for df in (runs, adapter_runs):
+        assert (df.protocol == "best-on-VAL").all()
+        free = pd.DataFrame(list(df.validation_free))
+        assert free[["mae", "rmse", "r2", "acc5", "val_mae"]].notna().all().all() and (free.mae < 100).all()
+    last = pd.DataFrame(list(runs.validation_free)).epoch
+    assert (last == P["train"]["epochs"]).all()
+    same = runs.best_epoch == last                      # the last epoch was the best: one model, one score
+    assert (pd.DataFrame(list(runs.validation_free)).mae[same].values == runs.mae[same].values).all()
+
+
+def test_adapters_train_what_they_train(adapter_runs):
+    "A trained adapter and its refinement move from their start; Tip-Adapter's validation-free run keeps the paper's defaults."
+    trained = adapter_runs[adapter_runs.method.map(lambda m: bool(METHODS[m]["train"]))]
+    assert len(trained) and (trained.adapter_change > 0).all() and (trained.refine_change > 0).all()
+    tip = adapter_runs[adapter_runs.method == "tip-adapter"]
+    free = pd.DataFrame(list(tip.validation_free))
+    assert ((free.alpha == 1.0) & (free.beta == 5.5)).all()
+    assert (adapter_runs.data == P["data"]["label"]).all() and (adapter_runs.train_videos > 0).all()
+
+
+def test_the_report_has_both_protocol_tables(adapter_runs):
+    paper, free = (ROOT / "reports/results.md").read_text(), (ROOT / "reports/results_validation_free.md").read_text()
+    assert "best on VAL" in paper and "validation-free" in free
+    for m in P["adapters"]["methods"]:
+        c = adapter_runs[(adapter_runs.method == m) & (adapter_runs.shots == adapter_runs.shots.max())]
+        assert f"{c.mae.mean():.2f} ± {c.mae.std(ddof=1):.2f}" in paper, m
+        v = pd.DataFrame(list(c.validation_free)).mae
+        assert f"{v.mean():.2f} ± {v.std(ddof=1):.2f}" in free, m
