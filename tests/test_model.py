@@ -78,11 +78,29 @@ def test_zero_shot_in_range():
     assert ef.shape == (3,) and bool(((ef >= 0) & (ef <= 100)).all())
 
 
-@pytest.mark.parametrize("method", list(METHODS))
+def build(method, video, ef):
+    "The method's model at 64 px; a Tip-Adapter's cache holds the four clips (as a run fills it with its shots)."
+    model = CardiacCLIP(model_config(method, image_size=64, cache_size=len(video)))
+    if method.startswith("tip"):
+        with torch.no_grad(): model.head.prepare(model.video_embedding(video)[0], ef)
+    return model
+
+
+def test_a_training_free_method_has_nothing_to_train(clips):
+    model = build("tip-adapter", *clips)
+    assert not any(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match="lr 0"):
+        model.param_groups({g: 1e-2 for g in GROUPS})
+
+
+TRAINED = [m for m in METHODS if METHODS[m]["train"]]
+
+
+@pytest.mark.parametrize("method", TRAINED)
 def test_gradients_reach_exactly_the_trained_groups(method, clips):
     video, ef = clips
     torch.manual_seed(0)
-    model = CardiacCLIP(model_config(method, image_size=64))
+    model = build(method, video, ef)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     opt = torch.optim.AdamW(model.param_groups({g: 1e-2 for g in GROUPS}))
     out = model(video)
@@ -98,12 +116,14 @@ def test_gradients_reach_exactly_the_trained_groups(method, clips):
     assert any(not torch.equal(p.detach(), before[n]) for n, p in model.named_parameters() if id(p) in trained)
 
 
-@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize("method", TRAINED)
 def test_loss_falls_when_overfitting_four_clips(method, clips):
     video, ef = clips
     torch.manual_seed(0)
-    model = CardiacCLIP(model_config(method, image_size=64))
-    lrs = {"image": 1e-3, "text": 5e-4, "mfl": 1e-3, "head": 1e-1 if method == "linear-probe" else 3e-3, "prompts": 1e-2}
+    model = build(method, video, ef)
+    frozen_features = method == "linear-probe" or METHODS[method].get("adapter")     # a small head: a larger step
+    lrs = {"image": 1e-3, "text": 5e-4, "mfl": 1e-3, "head": 1e-1 if frozen_features else 3e-3, "prompts": 1e-2,
+           "adapter": 3e-2}
     groups = model.param_groups(lrs)
     opt = torch.optim.RAdam(groups, weight_decay=0)                  # the trainer's optimizer, with its clipping
     losses = []
