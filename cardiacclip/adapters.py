@@ -138,7 +138,7 @@ READOUT_LR = {"adapter": 1e-2, "head": 1e-2}
 def fit_readout(readout: FrozenReadout, train: torch.Tensor, ef, val=None, val_ef=None, epochs: int = 10,
                 steps_per_epoch: int = 50, batch_size: int = 32, lr: dict | None = None, weight_decay: float = 0.0,
                 clip_grad: float = 1.0, seed: int = 0) -> tuple[pd.DataFrame, dict | None, dict]:
-    "Train `readout`'s adapter and refinement on shot embeddings `train` (N, views, D) with EFs `ef`; returns (history, best-on-VAL state, last state)."
+    "Train `readout`'s adapter and refinement on shot embeddings `train` (N, views, D) with EFs `ef`; returns (history, best-on-VAL state, last state); the best epoch is the history's lowest VAL MAE after epoch 0."
     lr = {**READOUT_LR, **(lr or {})}
     groups = [{"params": list(m.parameters()), "lr": float(lr[name]), "name": name, "weight_decay": weight_decay}
               for name, m in (("adapter", readout.adapter), ("head", readout.head))
@@ -169,7 +169,7 @@ def fit_readout(readout: FrozenReadout, train: torch.Tensor, ef, val=None, val_e
         row = {"epoch": epoch, **{f"train_{k}": v / steps_per_epoch for k, v in sorted(sums.items())}, "val_mae": val_mae()}
         history.append(row)
         if val is not None and row["val_mae"] < best_mae:
-            best_mae, best = row["val_mae"], {**copy.deepcopy(readout.state_dict()), "_epoch": epoch}
+            best_mae, best = row["val_mae"], copy.deepcopy(readout.state_dict())
     readout.eval()
     return pd.DataFrame(history), best, copy.deepcopy(readout.state_dict())
 

@@ -81,8 +81,11 @@ def run_fewshot(cfg: Config, shots: int, method: str, seed: int, out, results=No
     if evaluate_test:
         # the validation-free protocol: the last epoch of the fixed schedule, which is the model the trainer holds now
         last = predict(trainer.model, test_ds, device=trainer.device)
-        best = load_model(out / "best.pt").to(trainer.device)
-        pred = predict(best, test_ds, device=trainer.device)
+        if metrics["best_epoch"] == len(history):                      # the last epoch is the best: one model, one TEST pass
+            best, pred = trainer.model, last
+        else:
+            best = load_model(out / "best.pt").to(trainer.device)
+            pred = predict(best, test_ds, device=trainer.device)
         free = {**_scores(ef_metrics(last.pred, last.EF)), "epoch": len(history), "val_mae": float(history.val_mae.iloc[-1])}
         metrics = {**ef_metrics(pred.pred, pred.EF), **metrics, "protocol": "best-on-VAL", "validation_free": free,
                    "data": cfg.data.label,
@@ -176,7 +179,7 @@ def run_adapters(cfg: Config, shots: int, seed: int, out, results=None, methods=
             history, best, last = fit_readout(ro, x["train"], ef["train"], x["val"], ef["val"], epochs=a.epochs,
                                               steps_per_epoch=a.steps_per_epoch, batch_size=a.batch_size, lr=a.lr,
                                               weight_decay=a.weight_decay, clip_grad=a.clip_grad, seed=seed)
-            best_epoch = best.pop("_epoch"); ro.load_state_dict(best)
+            best_epoch = int(history.epoch[history.val_mae.iloc[1:].idxmin()]); ro.load_state_dict(best)
             if m.startswith("tip"):                                     # -F: alpha and beta searched after training
                 search_tip(ro, x["val"], ef["val"]).to_csv(r / "search.csv", index=False, float_format="%.5g")
             paper, free = {k: v.clone() for k, v in ro.state_dict().items()}, last
