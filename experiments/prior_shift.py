@@ -14,13 +14,12 @@ experiments/results/prior_shift.csv and the findings chapter (nbs/30_findings.ip
 (logit adjustment, `train.prior_adjust`) is an option of the pipeline, off by default.
 """
 import argparse
-from pathlib import Path
 import pandas as pd
 import torch
 from cardiacclip.config import load_config
-from cardiacclip.data import EchoNet, read_filelist, few_shot
+from cardiacclip.data import few_shot
 from cardiacclip.head import category_prior     # add-one-half smoothed category frequencies
-from cardiacclip.model import load_model
+from checkpoints import val_videos, trained_checkpoints
 
 
 @torch.no_grad()
@@ -41,27 +40,21 @@ def main():
     ap.add_argument("--out", default=None, help="write the per-checkpoint rows to this CSV")
     args = ap.parse_args()
     cfg = load_config(args.params)
-    root = Path(cfg.data.root)
-    filelist = read_filelist(root / "FileList.csv")
+    filelist, val = val_videos(cfg)
     natural = category_prior(filelist[filelist.Split == "TRAIN"].EF)
-    val = EchoNet(root, "VAL", filelist=filelist, length=cfg.clip.length, period=cfg.clip.period, targets=("EF",),
-                  cache=True)                                              # read once for all the checkpoints
     temps = [float(t) for t in args.temperatures.split(",")]
     rows = []
-    for shots in cfg.fewshot.shots:
-        for seed in cfg.fewshot.seeds:
-            ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
-            model = load_model(ckpt).eval()
-            if not hasattr(model.head, "bins"):
-                raise SystemExit(f"{ckpt}: method {args.method!r} has no category head")
-            fs = few_shot(filelist, shots, seed=seed)
-            shift = (natural / category_prior(fs[fs.Split == "TRAIN"].EF)).log()
-            logits, values, ef = head_terms(model, val)
-            for t in temps:
-                for name, s in (("as trained", 0 * shift), ("prior shift", shift)):
-                    pred = ((logits / t + s).softmax(-1) * values).sum(-1)
-                    rows.append({"shots": shots, "seed": seed, "T": t, "read-out": name, "val_mae": float((pred - ef).abs().mean())})
-            print(f"{ckpt} done", flush=True)
+    for shots, seed, ckpt, model in trained_checkpoints(cfg, args.method):
+        if not hasattr(model.head, "bins"):
+            raise SystemExit(f"{ckpt}: method {args.method!r} has no category head")
+        fs = few_shot(filelist, shots, seed=seed)
+        shift = (natural / category_prior(fs[fs.Split == "TRAIN"].EF)).log()
+        logits, values, ef = head_terms(model, val)
+        for t in temps:
+            for name, s in (("as trained", 0 * shift), ("prior shift", shift)):
+                pred = ((logits / t + s).softmax(-1) * values).sum(-1)
+                rows.append({"shots": shots, "seed": seed, "T": t, "read-out": name, "val_mae": float((pred - ef).abs().mean())})
+        print(f"{ckpt} done", flush=True)
     if args.out: pd.DataFrame(rows).assign(method=args.method).to_csv(args.out, index=False)
     table = pd.DataFrame(rows).pivot_table(index=["read-out", "T"], columns="shots", values="val_mae").round(2)
     print(f"\nVAL MAE (synthetic unless the data says otherwise), {args.method}, mean over seeds {cfg.fewshot.seeds}:")

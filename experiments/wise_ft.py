@@ -15,13 +15,12 @@ tower under the tuned MFL and head) 7.50/7.29/7.11/7.14: no alpha was better at 
 world's table is in experiments/results/wise_ft.csv and the findings chapter (nbs/30_findings.ipynb).
 """
 import argparse
-from pathlib import Path
 import pandas as pd
 import torch
 from cardiacclip.config import load_config
-from cardiacclip.data import EchoNet, read_filelist
-from cardiacclip.model import CardiacCLIP, load_model
+from cardiacclip.model import CardiacCLIP
 from cardiacclip.trainer import predict
+from checkpoints import val_videos, trained_checkpoints
 
 
 @torch.no_grad()
@@ -53,24 +52,18 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="write the per-checkpoint rows to this CSV")
     args = ap.parse_args(argv)
     cfg = load_config(args.params)
-    root = Path(cfg.data.root)
-    filelist = read_filelist(root / "FileList.csv")
-    clip = dict(length=cfg.clip.length, period=cfg.clip.period)
-    val = EchoNet(root, "VAL", filelist=filelist, targets=("EF",), cache=True, **clip)    # read once, predicted 60 times
+    _, val = val_videos(cfg)                                  # read once, predicted 60 times
     alphas = [float(a) for a in args.alphas.split(",")]
     rows = []
-    for shots in cfg.fewshot.shots:
-        for seed in cfg.fewshot.seeds:
-            ckpt = Path(f"runs/fewshot/{shots}-{args.method}-{seed}/ckpt/best.pt")
-            model = load_model(ckpt).eval()
-            if "image" not in model.spec["train"]:
-                raise SystemExit(f"{ckpt}: method {args.method!r} does not fine-tune the image tower")
-            tuned, start = image_state(model), image_state(CardiacCLIP(model.config))
-            for a in alphas:
-                pred = predict(interpolate_image(model, start, tuned, a), val, device="cpu")
-                mae = float((pred.pred - pred.EF).abs().mean())
-                rows.append({"shots": shots, "seed": seed, "alpha": a, "val_mae": mae})
-            print(f"{ckpt} done", flush=True)
+    for shots, seed, ckpt, model in trained_checkpoints(cfg, args.method):
+        if "image" not in model.spec["train"]:
+            raise SystemExit(f"{ckpt}: method {args.method!r} does not fine-tune the image tower")
+        tuned, start = image_state(model), image_state(CardiacCLIP(model.config))
+        for a in alphas:
+            pred = predict(interpolate_image(model, start, tuned, a), val, device="cpu")
+            mae = float((pred.pred - pred.EF).abs().mean())
+            rows.append({"shots": shots, "seed": seed, "alpha": a, "val_mae": mae})
+        print(f"{ckpt} done", flush=True)
     if args.out: pd.DataFrame(rows).assign(method=args.method).to_csv(args.out, index=False)
     table = pd.DataFrame(rows).pivot_table(index="alpha", columns="shots", values="val_mae").round(2)
     print(f"\nVAL MAE ({len(val)} videos), {args.method} with its image group at (1 - alpha) * pretrained + alpha * "
