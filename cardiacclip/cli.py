@@ -60,10 +60,14 @@ def _zeroshot(args):
     pred = zero_shot_predict(bb, test, progress=_progress(args))
     fl = read_filelist(Path(root) / "FileList.csv", ("EF", "EDV"))
     trivial = float(fl[fl.Split == "TRAIN"].EF.mean())
+    oracles, oracle_pred = size_oracles(root, fl, predictions=True)   # how much one frame's size tells (chapter 1)
     out = {"zeroshot": ef_metrics(pred.pred, pred.EF), "trivial": {**ef_metrics([trivial] * len(pred), pred.EF), "value": trivial},
-           "size_oracles": size_oracles(root, fl)}           # how much one frame's size tells (chapter 1)
+           "size_oracles": oracles}
     res = cfg.base / "results" / "zeroshot"; res.mkdir(parents=True, exist_ok=True)
-    pred.assign(trivial=trivial).to_csv(res / "predictions.csv", index=False, float_format="%.3f")
+    table = pred.assign(trivial=trivial).merge(oracle_pred, on="FileName", how="left", validate="one_to_one")
+    if table[list(oracle_pred.columns[1:])].isna().any().any():
+        raise ValueError(f"{root}: the size oracles have no prediction for some TEST videos of the zero-shot pass")
+    table.to_csv(res / "predictions.csv", index=False, float_format="%.3f")     # one row per TEST video, every baseline
     (res / "metrics.json").write_text(json.dumps(out, indent=1))
     so = out["size_oracles"]
     print(f"zero-shot TEST MAE {out['zeroshot']['mae']:.2f}, trivial (TRAIN mean {trivial:.1f}) {out['trivial']['mae']:.2f}, "
@@ -88,7 +92,8 @@ class EFPredictor:
     def __init__(self, checkpoint, backbone=None, fps: float | None = 50.0, size: int = 112, mask: bool | None = None,
                  source_fps: float | None = None):
         from cardiacclip.model import load_model, read_checkpoint
-        clip = read_checkpoint(checkpoint).get("clip")
+        ck = read_checkpoint(checkpoint)
+        clip, self.interval = ck.get("clip"), ck.get("interval")       # interval: calibrated on VAL by the few-shot run
         if not clip or not {"length", "period"} <= set(clip):
             raise ValueError(f"{checkpoint} records no clip settings (length, period): save it with save_model(..., clip=...)")
         self.length, self.period = int(clip["length"]), int(clip["period"])
@@ -107,7 +112,11 @@ class EFPredictor:
         with torch.no_grad():
             efs = self.model(torch.from_numpy(video).permute(0, 1, 4, 2, 3).float())["ef"].float().numpy()
         ef = float(efs.mean())
-        return {"file": str(path), "ef": ef, "category": CATEGORY_NAMES[int(ef_category([ef])[0])], "clips": len(efs),
+        q = self.interval["halfwidth"] if self.interval else None          # None: a checkpoint without calibration
+        lo, hi = (max(0.0, ef - q), min(100.0, ef + q)) if q is not None else (float("nan"), float("nan"))
+        return {"file": str(path), "ef": ef, "lo": lo, "hi": hi,
+                "coverage": self.interval["coverage"] if self.interval else float("nan"),
+                "category": CATEGORY_NAMES[int(ef_category([ef])[0])], "clips": len(efs),
                 "spread": float(efs.std()), "fps": info["fps"], "frames": info["frames"]}
 
 def predict_video(path, checkpoint, backbone=None) -> dict:
@@ -139,11 +148,14 @@ def _predict(args):
         except (FileNotFoundError, ValueError, RuntimeError) as e:           # this file only: say so and go on
             failed += 1; rows.append({"file": str(f), "error": str(e)})
             print(f"cardiacclip predict: {f}: error: {e}", file=sys.stderr); continue
-        r = {k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()}
+        r = {k: (round(v, 2) if v == v else None) if isinstance(v, float) else v for k, v in r.items()}   # nan: no interval
         rows.append(r)
-        print(json.dumps(r) if args.json else f"{r['file']}: EF {r['ef']:.1f}% ({r['category']}, {r['clips']} clip(s), spread {r['spread']:.1f})")
+        band = (f" [{r['lo']:.1f}, {r['hi']:.1f}] ({r['coverage']:.0%} interval, calibrated on VAL)" if r["lo"] is not None
+                else " (no calibrated interval in this checkpoint)")
+        print(json.dumps(r) if args.json else f"{r['file']}: EF {r['ef']:.1f}%{band}; {r['category']}, {r['clips']} clip(s), "
+              f"spread {r['spread']:.1f}")
     if args.out:
-        cols = ["file", "ef", "category", "clips", "spread", "error"]
+        cols = ["file", "ef", "lo", "hi", "coverage", "category", "clips", "spread", "error"]
         pd.DataFrame(rows).reindex(columns=cols).to_csv(args.out, index=False)
     if len(files) > 1 or failed:
         print(f"{len(files) - failed} file(s) predicted, {failed} failed" + (f"; table in {args.out}" if args.out else ""), file=sys.stderr)

@@ -426,8 +426,8 @@ def read_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int
     return clips, np.array(rows)
 
 # %% ../nbs/01_data.ipynb #12f4651d
-def size_oracles(root, filelist=None) -> dict:
-    "TEST MAE of EF fitted on TRAIN from one size alone: the ED trace's area (pixels) and the EDV (mL), cubic in the log."
+def size_oracles(root, filelist=None, predictions: bool = False):
+    "TEST MAE of EF fitted on TRAIN from one size alone: the ED trace's area (pixels) and the EDV (mL), cubic in the log (and the TEST predictions)."
     root = Path(root)
     fl = filelist if filelist is not None else read_filelist(root / "FileList.csv", ("EF", "EDV"))
     tr = read_tracings(root / "VolumeTracings.csv")
@@ -443,8 +443,9 @@ def size_oracles(root, filelist=None) -> dict:
     train, test = fl[fl.Split == "TRAIN"], fl[fl.Split == "TEST"]
     if len(train) < 4 or not len(test):
         raise ValueError(f"{root}: size oracles need at least 4 TRAIN and 1 TEST video, got {len(train)} and {len(test)}")
-    out = {}
+    out, preds = {}, pd.DataFrame({"FileName": test.FileName.to_numpy()})
     for name, col in (("ed_area_px", "ed_area"), ("edv_ml", "EDV")):
         pred = np.clip(np.polyval(np.polyfit(np.log(train[col]), train.EF, 3), np.log(test[col])), 0, 100)
         out[name] = {"mae": float(np.abs(pred - test.EF).mean()), "n": int(len(test))}
-    return out
+        preds[name] = np.asarray(pred)
+    return (out, preds) if predictions else out

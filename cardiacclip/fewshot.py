@@ -17,9 +17,12 @@ from .head import category_prior
 from .model import CardiacCLIP, METHODS, load_model, save_model
 from .trainer import Trainer, predict, ef_metrics, seed_everything, pick_device
 from .adapters import FrozenReadout, fit_readout, search_tip, readout_predict
+from .evidence import conformal_halfwidth, coverage_of
+from .files import load_weights, save_weights
 
 # %% auto #0
-__all__ = ['SCORES', 'released_split', 'fewshot_sets', 'run_fewshot', 'embed_videos', 'run_adapters']
+__all__ = ['SCORES', 'released_split', 'fewshot_sets', 'calibration_set', 'calibrate', 'run_fewshot', 'embed_videos',
+           'run_adapters']
 
 # %% ../nbs/08b_fewshot.ipynb #c6b86ac7
 def released_split(cfg: Config, shots: int) -> pd.DataFrame:
@@ -40,6 +43,20 @@ def fewshot_sets(cfg: Config, shots: int, seed: int) -> tuple[pd.DataFrame, pd.D
         val_names = fs[fs.Split == "VAL"].sample(frac=1.0, random_state=0).FileName[:n]
         fs = fs[(fs.Split != "VAL") | fs.FileName.isin(val_names)]
     return filelist, fs
+
+def calibration_set(filelist: pd.DataFrame, fs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    "(the VAL videos that per-video intervals are calibrated on, which ones): those model selection did not see, else all of VAL."
+    val, seen = filelist[filelist.Split == "VAL"], set(fs[fs.Split == "VAL"].FileName)
+    rest = val[~val.FileName.isin(seen)]
+    return (rest, "VAL outside the selection subset") if len(rest) else (val, "VAL (the selection set itself)")
+
+def calibrate(path, pred: pd.DataFrame, which: str, coverage: float = 0.9) -> dict:
+    "Split-conformal EF interval from VAL predictions `pred` (EF, pred), written into the checkpoint at `path` for `predict`."
+    cal = {"coverage": coverage, "halfwidth": None, "n": len(pred), "calibrated_on": which}
+    try: cal["halfwidth"] = conformal_halfwidth((pred.pred - pred.EF).abs(), coverage)
+    except ValueError as e: return {**cal, "note": f"no interval: {e}"}    # too small a VAL: said, not guessed
+    ck = load_weights(path, "checkpoint"); ck["interval"] = cal; save_weights(ck, path)
+    return cal
 
 # %% ../nbs/08b_fewshot.ipynb #f43719cb
 SCORES = ("mae", "rmse", "r2", "auroc_ef50", "acc5")
@@ -87,13 +104,19 @@ def run_fewshot(cfg: Config, shots: int, method: str, seed: int, out, results=No
             best = load_model(out / "best.pt").to(trainer.device)
             pred = predict(best, test_ds, device=trainer.device)
         free = {**_scores(ef_metrics(last.pred, last.EF)), "epoch": len(history), "val_mae": float(history.val_mae.iloc[-1])}
+        # per-video intervals for `predict`: calibrated on VAL videos that selection did not see, scored on TEST
+        cal_fl, which = calibration_set(filelist, fs)
+        cal = calibrate(out / "best.pt", predict(best, EchoNet(root, "VAL", filelist=cal_fl, store=store, **kw),
+                                                 device=trainer.device), which)
+        cal["test_coverage"] = coverage_of(pred.pred, pred.EF, cal["halfwidth"]) if cal["halfwidth"] is not None else None
         metrics = {**ef_metrics(pred.pred, pred.EF), **metrics, "protocol": "best-on-VAL", "validation_free": free,
                    "data": cfg.data.label,
                    # did MFL and EchoZoom learn? attention against the uniform 1/T and log T; the zoomed channels' weight share
                    "frames": cfg.clip.length, "mfl_max_weight": float(pred.attn_max.mean()),
                    "mfl_entropy": float(pred.attn_entropy.mean()),
-                   "zoom_share": best.zoom.zoomed_share() if best.zoom is not None else None}
+                   "zoom_share": best.zoom.zoomed_share() if best.zoom is not None else None, "interval": cal}
         pred.to_csv(results / "predictions.csv", index=False, float_format="%.3f")
+        last[["FileName", "EF", "pred"]].to_csv(results / "predictions_validation_free.csv", index=False, float_format="%.3f")
         if not (np.isfinite(metrics["mae"]) and pred.pred.between(0, 100).all()):
             raise RuntimeError(f"{method} {shots}-shot seed {seed}: TEST predictions are not finite EFs in [0, 100]")
     else:
@@ -160,11 +183,18 @@ def run_adapters(cfg: Config, shots: int, seed: int, out, results=None, methods=
     if evaluate_test: x["test"] = embed_videos(base, test_ds, device=device, progress=progress)
     ef = {"train": train_ds.filelist.EF.to_numpy(float), "val": val_ds.filelist.EF.to_numpy(float)}
     if evaluate_test: ef["test"] = test_ds.filelist.EF.to_numpy(float)
+    cal_fl, which = calibration_set(filelist, fs)                      # per-video intervals: VAL that selection did not see
+    cal_ds = EchoNet(root, "VAL", filelist=cal_fl, store=store, **kw)
+    x["cal"], ef["cal"] = embed_videos(base, cal_ds, device=device, progress=progress), cal_ds.filelist.EF.to_numpy(float)
     zero = FrozenReadout("zero-shot", base.head.text.cpu(), base.head.logit_scale.cpu())
     seconds = {"embed": round(time.time() - t_start, 1)}
     zs = {"val_mae": _readout_scores(zero, x["val"], ef["val"])[0]["mae"],
           **({"test": _scores(_readout_scores(zero, x["test"], ef["test"])[0])} if evaluate_test else {})}
-    if nested: results.mkdir(parents=True, exist_ok=True); (results / "zero-shot-readout.json").write_text(json.dumps(zs, indent=1))
+    if nested:
+        results.mkdir(parents=True, exist_ok=True); (results / "zero-shot-readout.json").write_text(json.dumps(zs, indent=1))
+        if evaluate_test:                                               # per video, for the report's intervals
+            pd.DataFrame({"FileName": test_ds.filelist.FileName, "EF": ef["test"], "pred": readout_predict(zero, x["test"])[0]}
+                         ).to_csv(results / "zero-shot-readout.csv", index=False, float_format="%.3f")
     done = {}
     for m in methods:
         t0 = time.time()
@@ -197,22 +227,28 @@ def run_adapters(cfg: Config, shots: int, seed: int, out, results=None, methods=
             if evaluate_test:
                 scores, pred, probs = _readout_scores(ro, x["test"], ef["test"])
                 entry.update(_scores(scores))
+                table = pd.DataFrame({"FileName": test_ds.filelist.FileName, "EF": ef["test"], "pred": pred,
+                                      **({f"p{k}": probs[:, k] for k in range(probs.shape[1])} if name == "paper" else {})})
+                table.to_csv(r / ("predictions.csv" if name == "paper" else "predictions_validation_free.csv"), index=False,
+                             float_format="%.3f")
                 if name == "paper":
-                    table = pd.DataFrame({"FileName": test_ds.filelist.FileName, "EF": ef["test"], "pred": pred,
-                                          **{f"p{k}": probs[:, k] for k in range(probs.shape[1])}})
-                    table.to_csv(r / "predictions.csv", index=False, float_format="%.3f")
                     if not (np.isfinite(pred).all() and ((pred >= 0) & (pred <= 100)).all()):
                         raise RuntimeError(f"{m} {shots}-shot seed {seed}: TEST predictions are not finite EFs in [0, 100]")
             extra = {"shots": shots, "seed": seed, "protocol": "best-on-VAL" if name == "paper" else "validation-free",
                      "clip": {"length": cfg.clip.length, "period": cfg.clip.period}}      # what `predict` feeds it
             save_model(model, o / ("best.pt" if name == "paper" else "last.pt"), **extra, **tip)
+            if name == "paper":                                         # per-video intervals for `predict`
+                cal_pred = _readout_scores(ro, x["cal"], ef["cal"])[1]
+                entry["interval"] = calibrate(o / "best.pt", pd.DataFrame({"EF": ef["cal"], "pred": cal_pred}), which)
+                if evaluate_test and entry["interval"]["halfwidth"] is not None:
+                    entry["interval"]["test_coverage"] = coverage_of(pred, ef["test"], entry["interval"]["halfwidth"])
             protocols[name] = entry
         free_epoch = a.epochs if METHODS[m]["train"] else None
         paper_entry = protocols["paper"]
         metrics = {**{k: paper_entry[k] for k in SCORES if k in paper_entry}, "n": len(ef["test"]) if evaluate_test else 0,
                    "shots": shots, "method": m, "seed": seed, "train_videos": n, "best_epoch": best_epoch,
                    "val_mae": paper_entry["val_mae"], "protocol": "best-on-VAL",
-                   **{k: paper_entry[k] for k in ("alpha", "beta") if k in paper_entry},
+                   **{k: paper_entry[k] for k in ("alpha", "beta", "interval") if k in paper_entry},
                    "validation_free": {**protocols["validation_free"], "epoch": free_epoch},
                    "data": cfg.data.label, "frames": cfg.clip.length, "views": a.views,
                    # a trained part that did not move is a bug: the adapter's relative change, the refinement's size
