@@ -188,6 +188,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'cardiacclip.fewshot._readout_scores': ('fewshot.html#_readout_scores', 'cardiacclip/fewshot.py'),
                                      'cardiacclip.fewshot._scores': ('fewshot.html#_scores', 'cardiacclip/fewshot.py'),
                                      'cardiacclip.fewshot.calibrate': ('fewshot.html#calibrate', 'cardiacclip/fewshot.py'),
+                                     'cardiacclip.fewshot.calibration': ('fewshot.html#calibration', 'cardiacclip/fewshot.py'),
                                      'cardiacclip.fewshot.calibration_set': ('fewshot.html#calibration_set', 'cardiacclip/fewshot.py'),
                                      'cardiacclip.fewshot.embed_videos': ('fewshot.html#embed_videos', 'cardiacclip/fewshot.py'),
                                      'cardiacclip.fewshot.fewshot_sets': ('fewshot.html#fewshot_sets', 'cardiacclip/fewshot.py'),

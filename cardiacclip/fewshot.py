@@ -21,8 +21,8 @@ from .evidence import conformal_halfwidth, coverage_of
 from .files import load_weights, save_weights
 
 # %% auto #0
-__all__ = ['SCORES', 'released_split', 'fewshot_sets', 'calibration_set', 'calibrate', 'run_fewshot', 'embed_videos',
-           'run_adapters']
+__all__ = ['SCORES', 'released_split', 'fewshot_sets', 'calibration_set', 'calibration', 'calibrate', 'run_fewshot',
+           'embed_videos', 'run_adapters']
 
 # %% ../nbs/08b_fewshot.ipynb #c6b86ac7
 def released_split(cfg: Config, shots: int) -> pd.DataFrame:
@@ -50,12 +50,18 @@ def calibration_set(filelist: pd.DataFrame, fs: pd.DataFrame) -> tuple[pd.DataFr
     rest = val[~val.FileName.isin(seen)]
     return (rest, "VAL outside the selection subset") if len(rest) else (val, "VAL (the selection set itself)")
 
-def calibrate(path, pred: pd.DataFrame, which: str, coverage: float = 0.9) -> dict:
-    "Split-conformal EF interval from VAL predictions `pred` (EF, pred), written into the checkpoint at `path` for `predict`."
+def calibration(pred: pd.DataFrame, which: str, coverage: float = 0.9) -> dict:
+    "Split-conformal EF interval from VAL predictions `pred` (EF, pred): the `interval` that `predict` reads from a checkpoint."
     cal = {"coverage": coverage, "halfwidth": None, "n": len(pred), "calibrated_on": which}
     try: cal["halfwidth"] = conformal_halfwidth((pred.pred - pred.EF).abs(), coverage)
     except ValueError as e: return {**cal, "note": f"no interval: {e}"}    # too small a VAL: said, not guessed
-    ck = load_weights(path, "checkpoint"); ck["interval"] = cal; save_weights(ck, path)
+    return cal
+
+def calibrate(path, pred: pd.DataFrame, which: str, coverage: float = 0.9) -> dict:
+    "`calibration` of `pred`, written into the checkpoint the trainer already saved at `path`."
+    cal = calibration(pred, which, coverage)
+    if cal["halfwidth"] is not None:
+        ck = load_weights(path, "checkpoint"); ck["interval"] = cal; save_weights(ck, path)
     return cal
 
 # %% ../nbs/08b_fewshot.ipynb #f43719cb
@@ -236,12 +242,12 @@ def run_adapters(cfg: Config, shots: int, seed: int, out, results=None, methods=
                         raise RuntimeError(f"{m} {shots}-shot seed {seed}: TEST predictions are not finite EFs in [0, 100]")
             extra = {"shots": shots, "seed": seed, "protocol": "best-on-VAL" if name == "paper" else "validation-free",
                      "clip": {"length": cfg.clip.length, "period": cfg.clip.period}}      # what `predict` feeds it
+            if name == "paper":                                         # per-video intervals for `predict`, in best.pt
+                cal = calibration(pd.DataFrame({"EF": ef["cal"], "pred": _readout_scores(ro, x["cal"], ef["cal"])[1]}), which)
+                if cal["halfwidth"] is not None: extra["interval"] = dict(cal)
+                if evaluate_test and cal["halfwidth"] is not None: cal["test_coverage"] = coverage_of(pred, ef["test"], cal["halfwidth"])
+                entry["interval"] = cal
             save_model(model, o / ("best.pt" if name == "paper" else "last.pt"), **extra, **tip)
-            if name == "paper":                                         # per-video intervals for `predict`
-                cal_pred = _readout_scores(ro, x["cal"], ef["cal"])[1]
-                entry["interval"] = calibrate(o / "best.pt", pd.DataFrame({"EF": ef["cal"], "pred": cal_pred}), which)
-                if evaluate_test and entry["interval"]["halfwidth"] is not None:
-                    entry["interval"]["test_coverage"] = coverage_of(pred, ef["test"], entry["interval"]["halfwidth"])
             protocols[name] = entry
         free_epoch = a.epochs if METHODS[m]["train"] else None
         paper_entry = protocols["paper"]
