@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #f09f584b
 from __future__ import annotations
-import json, logging, os, struct, threading
+import json, logging, math, os, struct, threading
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -426,6 +426,24 @@ def read_clip_store(store, split: str, root, filelist: pd.DataFrame, length: int
     return clips, np.array(rows)
 
 # %% ../nbs/01_data.ipynb #12f4651d
+def _fsum_cubic(x_train, y_train, x_test) -> np.ndarray:
+    "A least-squares cubic of y in x, fitted and evaluated with exactly rounded sums, so every CPU gives the same bits."
+    x, y, t = (np.asarray(a, float) for a in (x_train, y_train, x_test))
+    mu = math.fsum(x) / x.size
+    sd = math.sqrt(math.fsum((x - mu) * (x - mu)) / x.size) or 1.0
+    z, zt = (x - mu) / sd, (t - mu) / sd                                    # standardised: a well-conditioned system
+    powers = [np.ones_like(z), z, z * z, z * z * z]                         # products, not np.power (a SIMD path)
+    A = [[math.fsum(p * q) for q in powers] + [math.fsum(p * y)] for p in powers]
+    for i in range(4):                                                      # Gauss-Jordan with partial pivoting, in Python floats
+        j = max(range(i, 4), key=lambda r: abs(A[r][i]))
+        A[i], A[j] = A[j], A[i]
+        for r in range(4):
+            if r != i:
+                f = A[r][i] / A[i][i]
+                A[r] = [a - f * b for a, b in zip(A[r], A[i])]
+    c = [A[i][4] / A[i][i] for i in range(4)]
+    return ((c[3] * zt + c[2]) * zt + c[1]) * zt + c[0]
+
 def size_oracles(root, filelist=None, predictions: bool = False):
     "TEST MAE of EF fitted on TRAIN from one size alone: the ED trace's area (pixels) and the EDV (mL), cubic in the log (and the TEST predictions)."
     root = Path(root)
@@ -445,7 +463,8 @@ def size_oracles(root, filelist=None, predictions: bool = False):
         raise ValueError(f"{root}: size oracles need at least 4 TRAIN and 1 TEST video, got {len(train)} and {len(test)}")
     out, preds = {}, pd.DataFrame({"FileName": test.FileName.to_numpy()})
     for name, col in (("ed_area_px", "ed_area"), ("edv_ml", "EDV")):
-        pred = np.clip(np.polyval(np.polyfit(np.log(train[col]), train.EF, 3), np.log(test[col])), 0, 100)
-        out[name] = {"mae": float(np.abs(pred - test.EF).mean()), "n": int(len(test))}
+        log = lambda s: np.array([math.log(v) for v in s], float)          # libm's scalar log, not a vectorised one
+        pred = np.clip(_fsum_cubic(log(train[col]), train.EF.to_numpy(float), log(test[col])), 0, 100)
+        out[name] = {"mae": math.fsum(np.abs(pred - test.EF.to_numpy(float))) / len(test), "n": int(len(test))}
         preds[name] = np.asarray(pred)
     return (out, preds) if predictions else out

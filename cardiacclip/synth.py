@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 import cv2
+from scipy.ndimage import correlate1d, gaussian_filter
 from tqdm.auto import tqdm
 from .files import building
 
@@ -288,6 +289,21 @@ def lv_geometry(case: Case) -> Geometry:
     return Geometry(apex, axis, L * (1 - fore), W, vol, c, valve, drop, gain)
 
 # %% ../nbs/00_synth.ipynb #9ecdb7b7
+def _blur(x: np.ndarray, sigma: float, radius: int) -> np.ndarray:
+    "Gaussian blur of float64 `x` (mirrored edges), rounded to float32; scipy's filter has no CPU-dependent code path."
+    return gaussian_filter(x, sigma, mode="mirror", radius=radius).astype(np.float32)
+
+def _smooth3(x: np.ndarray) -> np.ndarray:
+    "The 3 x 3 binomial blur ([1, 2, 1] / 4 each way, mirrored edges) of float64 `x`, rounded to float32."
+    for axis in (0, 1): x = correlate1d(x, [0.25, 0.5, 0.25], axis=axis, mode="mirror")
+    return x.astype(np.float32)
+
+def _exact_std(x: np.ndarray) -> float:
+    "Standard deviation from exactly rounded sums (`math.fsum`): the same on every CPU, unlike a vectorised reduction."
+    x = np.asarray(x, float).ravel()
+    d = x - math.fsum(x) / x.size
+    return math.sqrt(math.fsum(d * d) / x.size)
+
 def _ellipse_alpha(u, v, cu, a, b, soft=1.0):
     "Anti-aliased inside-ness of the ellipse centred at axial position `cu` with semi-axes `a` (axial) and `b` (lateral)."
     a, b, cu = (np.asarray(x, np.float32) for x in (a, b, cu))
@@ -299,11 +315,11 @@ def _ellipse_alpha(u, v, cu, a, b, soft=1.0):
 
 def _leaflet(u, v, hu, hv, side: float, open_, length):
     "Alpha of a valve leaflet hinged at (`hu`, `hv`): shut it points across the valve, open it swings toward the apex."
-    phi = np.radians(15 + 65 * open_)                                            # angle from the line across the valve
-    du, dv = -np.sin(phi), -side * np.cos(phi)
+    phi = np.radians(15 + 65 * np.asarray(open_, float))                      # angle from the line across the valve
+    du, dv = (-np.sin(phi)).astype(np.float32), (-side * np.cos(phi)).astype(np.float32)
     pu, pv = u - hu, v - hv
     s = np.clip(pu * du + pv * dv, 0, length)
-    d = np.hypot(pu - s * du, pv - s * dv)
+    d = np.sqrt(np.square(pu - s * du) + np.square(pv - s * dv))               # exact float32 arithmetic, like every pixel op
     return np.clip(1.3 - d, 0, 1)
 
 def _anatomy(u, v, L3, W3, c3, o3, K: float, L0: float, W0: float, tex):
@@ -351,16 +367,19 @@ def render(case: Case, return_cavity: bool = False, block: int = 16):
     # ultrasound: sector, attenuation/gain, speckle (part persistent, part fresh), noise floor, near-field clutter;
     # drawn for all frames first, in one order, so the pixels do not depend on `block`
     rng = np.random.default_rng(case.seed)
-    sx, sy = xx - SECTOR_APEX[0], yy - SECTOR_APEX[1]
-    rad, ang = np.hypot(sx, sy), np.arctan2(sx, sy)
-    sector = cv2.GaussianBlur(((rad < SECTOR_RADIUS) & (np.abs(ang) < SECTOR_HALF_ANGLE)).astype(np.float32), (3, 3), 0)
-    atten = case.gain * np.exp(-0.006 * rad) * 1.5                            # depth attenuation, partly compensated
-    clutter = 0.35 * np.exp(-rad / 14)                                         # reverberation haze under the probe
+    # the fields every frame shares are computed in float64 without a CPU-dependent code path, then rounded to float32
+    # (see "Same bytes on every machine" below)
+    sx, sy = xx.astype(float) - SECTOR_APEX[0], yy.astype(float) - SECTOR_APEX[1]
+    rad = np.sqrt(sx * sx + sy * sy)
+    inside = (rad < SECTOR_RADIUS) & (np.abs(sx) < math.tan(SECTOR_HALF_ANGLE) * sy)       # within the sector's angle
+    sector = _smooth3(inside.astype(float))                                   # a soft sector edge
+    atten = (case.gain * np.exp(-0.006 * rad) * 1.5).astype(np.float32)       # depth attenuation, partly compensated
+    clutter = (0.35 * np.exp(-rad / 14)).astype(np.float32)                   # reverberation haze under the probe
     fresh = rng.rayleigh(1.0, (T, SIZE, SIZE)).astype(np.float32)
     still = 0.6 * rng.rayleigh(1.0, (1, SIZE, SIZE)).astype(np.float32)
     noise = rng.standard_normal((T, SIZE, SIZE), dtype=np.float32)
-    tex = cv2.GaussianBlur(rng.standard_normal((SIZE, SIZE)).astype(np.float32), (0, 0), 1.5)
-    tex = np.clip(tex / tex.std(), -2, 2)
+    tex = _blur(rng.standard_normal((SIZE, SIZE)).astype(np.float32).astype(float), 1.5, radius=6)
+    tex = np.clip(tex / _exact_std(tex), -2, 2).astype(np.float32)
     gain, drop = f32(g.gain), f32(g.dropout)
     frames, cavity = np.empty((T, SIZE, SIZE), np.uint8), []
     for f in range(0, T, block):                        # a block's arrays stay in the CPU cache: faster than all T at once

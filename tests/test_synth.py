@@ -171,3 +171,45 @@ def test_interrupted_synthesis_leaves_the_old_dataset(tmp_path, monkeypatch):
     assert (tmp_path / "ds/FileList.csv").read_bytes() == before
     assert sorted(p.name for p in (tmp_path / "ds/Videos").iterdir()) == videos
     assert [p.name for p in tmp_path.iterdir()] == ["ds"]
+
+
+# md5 of every file `synthesize(n_videos=3, seed=11, workers=1)` writes, as committed (numpy 2.4, scipy 1.17, OpenCV
+# 5.1.0.95); a change here is a change of every dataset's bytes and so of dvc.lock: re-run `dvc repro` and commit both
+SYNTH_MD5 = {
+    "FileList.csv": "806d47cc10caae1708a4b3de07f5ed40",
+    "Videos/0X4BB9651976D33FA1.avi": "db6c2bc7bdc18755112b8bd4a0d38a29",
+    "Videos/0X5624EFAE70FC80AA.avi": "98d481b054bedcda0e3d7f5a490b7c94",
+    "Videos/0X6500F0C83096ABE8.avi": "d03aa829e6577555283d649199aecc9b",
+    "VolumeTracings.csv": "dd8e8d62b5260b072758d60bca4b7f3d",
+}
+_MD5_SCRIPT = """
+import hashlib, json, sys
+from pathlib import Path
+from cardiacclip.synth import synthesize
+out = Path(sys.argv[1])
+synthesize(out, n_videos=3, seed=11, workers=1, verbose=False)
+print(json.dumps({p.relative_to(out).as_posix(): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*")) if p.is_file()}))
+"""
+
+def _synth_md5(out, **env):
+    import json, os
+    r = subprocess.run([sys.executable, "-c", _MD5_SCRIPT, str(out)], capture_output=True, text=True,
+                       env={**os.environ, **env}, check=True)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_synthetic_bytes_are_the_committed_ones(tmp_path):
+    "The generator's output is byte-for-byte the committed one: what makes `dvc repro` reproduce dvc.lock's hashes."
+    got = _synth_md5(tmp_path / "a")
+    drift = {k: (got.get(k), v) for k, v in SYNTH_MD5.items() if got.get(k) != v}
+    import cv2, scipy
+    assert not drift and set(got) == set(SYNTH_MD5), (
+        f"synthetic bytes drifted from the committed ones (numpy {np.__version__}, scipy {scipy.__version__}, OpenCV "
+        f"{cv2.__version__}): {drift or sorted(set(got) ^ set(SYNTH_MD5))}")
+
+
+def test_synthetic_bytes_do_not_depend_on_the_cpu(tmp_path):
+    "The same bytes with numpy's and OpenCV's SIMD paths held to the baseline and one thread: what another CPU would take."
+    other_cpu = dict(NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR", OPENCV_CPU_DISABLE="AVX512_SKX,AVX2,FMA3,AVX",
+                     OMP_NUM_THREADS="1", OPENCV_FOR_THREADS_NUM="1")
+    assert _synth_md5(tmp_path / "a") == _synth_md5(tmp_path / "b", **other_cpu)
