@@ -31,6 +31,16 @@ def test_site_builds_and_renders():
     out = _tool("check")                  # every page: rendered, figures load, no raw TeX, no error cell, links resolve
     assert out.startswith("site check passed") and len(out.strip().splitlines()) == 1, out
     for page in ("index", "03_echozoom"): assert (ROOT / f"_docs/screenshot-{page}.png").stat().st_size > 10_000
+    # exercises: each solution folded behind a click, code and verdict inside; the check's message on the page itself
+    mfl = (ROOT / "_docs/04_mfl.html").read_text()
+    folded = re.findall(r'<details class="solution">.*?</details>', mfl, flags=re.S)
+    assert len(folded) == 2 and all("✓" in f for f in folded), len(folded)
+    text = lambda html: re.sub(r"<[^>]+>", "", html)
+    outside = text(re.sub(r'<details class="solution">.*?</details>', "", mfl, flags=re.S))
+    line = "w = scores.softmax(dim=1)"                                        # a line of the MFL solution
+    assert line in text(folded[1]) and line not in outside                    # ... shown only behind the click
+    assert "✗ `my_mfl` is not written yet" in outside                         # the check's message, on the page
+    assert "Solution (try the exercise first)" in mfl and (ROOT / "_docs/course.html").is_file()
     report = (ROOT / "_docs/20_report.html").read_text()
     assert "<table" in report and report.count("data:image/png") + report.count("<img") >= 2   # the executed report
 

@@ -35,7 +35,7 @@ def readme_text(nb) -> str:
     c.MarkdownExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
     body, _ = MarkdownExporter(config=c).from_notebook_node(nb)
     body = body.replace("](../reports/", "](reports/")
-    body = re.sub(r"\]\((\d\d[a-z]?_[\w-]+\.ipynb)\)", r"](nbs/\1)", body)
+    body = re.sub(r"\]\((\d\d[a-z]?_[\w-]+\.ipynb|course\.ipynb)\)", r"](nbs/\1)", body)
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
     return "<!-- generated from nbs/index.ipynb by `python tools/docs.py readme`: do not edit -->\n\n" + body
 
@@ -121,12 +121,29 @@ def _noise(text: str) -> bool:
     return all(NOISE.match(line) for line in text.splitlines())
 
 
+def _folded(cell):
+    "An exercise's solution cell as the site shows it: code and output folded behind a click (the input cell removed)."
+    import html, nbformat
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+    code = highlight(DIRECTIVE.sub("", cell.source).strip("\n"), PythonLexer(), HtmlFormatter(cssclass="highlight"))
+    said = "".join(o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
+                   for o in cell.get("outputs", []) if o.get("name") != "stderr")
+    body = (f'<details class="solution"><summary>Solution (try the exercise first)</summary>{code}'
+            + (f'<pre class="solution-output">{html.escape(said.strip())}</pre>' if said.strip() else "") + "</details>")
+    out = nbformat.v4.new_output("display_data", data={"text/html": body})
+    return nbformat.v4.new_code_cell(source=cell.source, outputs=[out], metadata={"tags": ["hide-input"]})
+
+
 def _page(nb) -> str:
     "The notebook as the site shows it: no nbdev directives, no hidden or setup-only cells, no papermill scaffolding."
     import nbformat
     keep = []
     for c in nb.cells:
         src = c.source
+        if c.cell_type == "code" and "solution" in c.metadata.get("tags", []):
+            keep.append(_folded(c)); continue
         if c.cell_type == "code":
             first = src.lstrip().splitlines()[0] if src.strip() else ""
             if re.match(r"#\|\s*(hide|default_exp|eval:\s*false)", first) and "show_doc" not in src: continue
@@ -150,7 +167,7 @@ def site():
         book = _executed(nb) if nb.name in PIPELINE_RUNS else nbformat.read(nb, as_version=4)
         text = _page(book).replace("../reports/", "reports/")
         text = re.sub(r"\]\((\d\d[a-z]?_[\w-]+)\.ipynb\)", r"](\1.html)", text)    # chapter links -> pages, served or on disk
-        text = text.replace("](index.ipynb)", "](index.html)")
+        text = text.replace("](index.ipynb)", "](index.html)").replace("](course.ipynb)", "](course.html)")
         # show_doc's [source] links need `git_url` in [tool.nbdev]; without it nbdev writes host-less "/blob/<branch>/..."
         # paths that lead nowhere on the site, so they are left out until the project has a public repository URL
         text = re.sub(r"\[source\]\(/blob/[^)]*\)\{[^}]*\}(\\n)*", "", text)
@@ -177,6 +194,8 @@ MATHJAX_LOADER = """window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '
 """
 NOTEBOOK_CSS = """.jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none !important; }
 .jp-Cell-inputWrapper, .jp-Cell-outputWrapper { margin-left: 0 !important; }
+details.solution { border-left: 3px solid #4caf50; padding: 0.2em 0.8em; margin: 0.5em 0; }
+details.solution > summary { cursor: pointer; font-weight: 600; }
 """
 
 
