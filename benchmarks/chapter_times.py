@@ -7,9 +7,10 @@ Each chapter runs in a fresh `nbdev-test` process, so its time includes starting
 first run does; chapters run one after another. Run it with nothing else on the machine. A chapter that fails is
 reported and no time is written for it.
 """
-import argparse, datetime, json, os, platform, subprocess, sys, time
+import argparse, datetime, os, platform, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
+from cardiacclip.exercise import exercise_count
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS, OUT = ROOT / "nbs", ROOT / "nbs" / "course_times.csv"
@@ -23,11 +24,6 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     return f"{os.cpu_count()} cores, {model}"
-
-
-def exercises(nb: Path) -> int:
-    "Number of exercises (cells tagged `exercise`) in a chapter."
-    return sum("exercise" in c.get("metadata", {}).get("tags", []) for c in json.loads(nb.read_text())["cells"])
 
 
 def run(chapter: str) -> float:
@@ -53,7 +49,7 @@ def main(argv=None):
             secs = run(c)
         except RuntimeError as e:
             print(e, file=sys.stderr); failed.append(c); continue
-        rows.append({"chapter": c, "seconds": round(secs, 1), "exercises": exercises(NBS / f"{c}.ipynb"),
+        rows.append({"chapter": c, "seconds": round(secs, 1), "exercises": exercise_count(NBS / f"{c}.ipynb"),
                      "measured": today, "machine": cpu})
         print(f"{c:18s} {secs:7.1f} s", flush=True)
     new = pd.DataFrame(rows)

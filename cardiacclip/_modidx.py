@@ -209,6 +209,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'cardiacclip.exercise.check': ('course.html#check', 'cardiacclip/exercise.py'),
                                       'cardiacclip.exercise.check_answer': ('course.html#check_answer', 'cardiacclip/exercise.py'),
                                       'cardiacclip.exercise.difference': ('course.html#difference', 'cardiacclip/exercise.py'),
+                                      'cardiacclip.exercise.exercise_count': ('course.html#exercise_count', 'cardiacclip/exercise.py'),
                                       'cardiacclip.exercise.exp_show': ('course.html#exp_show', 'cardiacclip/exercise.py'),
                                       'cardiacclip.exercise.lab_check': ('course.html#lab_check', 'cardiacclip/exercise.py')},
             'cardiacclip.fewshot': { 'cardiacclip.fewshot._change': ('fewshot.html#_change', 'cardiacclip/fewshot.py'),

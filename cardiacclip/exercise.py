@@ -5,12 +5,13 @@
 # %% ../nbs/course.ipynb #154ffcb8
 from __future__ import annotations
 import copy, json, os, subprocess
+from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['Verdict', 'difference', 'check', 'check_answer', 'Exercises', 'exp_show', 'lab_check']
+__all__ = ['Verdict', 'difference', 'check', 'check_answer', 'Exercises', 'exercise_count', 'exp_show', 'lab_check']
 
 # %% ../nbs/course.ipynb #0828cf23
 class Verdict(str):
@@ -167,6 +168,12 @@ class Exercises:
             raise AssertionError(f"{self.chapter} exercises: " + "; ".join(bad))
         lines = "".join(f"\n  {vs[-1][0]} {name}" for name, vs in ex.items())
         return Verdict(done == len(ex), f"{self.chapter}: {done} of {len(ex)} exercises pass in this session" + lines, self.chapter)
+
+# %% ../nbs/course.ipynb #1c1e0e6c
+def exercise_count(notebook) -> int:
+    "How many exercises a chapter has: its cells tagged `exercise` (the skeletons)."
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    return sum("exercise" in c.get("metadata", {}).get("tags", []) for c in cells)
 
 # %% ../nbs/course.ipynb #238c1244
 def _flat(d: dict, prefix: str = "") -> dict:

@@ -35,7 +35,7 @@ def readme_text(nb) -> str:
     c.MarkdownExporter.preprocessors = ["nbconvert.preprocessors.TagRemovePreprocessor"]
     body, _ = MarkdownExporter(config=c).from_notebook_node(nb)
     body = body.replace("](../reports/", "](reports/")
-    body = re.sub(r"\]\((\d\d[a-z]?_[\w-]+\.ipynb|course\.ipynb)\)", r"](nbs/\1)", body)
+    body = re.sub(r"\]\(([\w-]+\.ipynb)\)", r"](nbs/\1)", body)                 # a page's own links: notebooks beside it
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
     return "<!-- generated from nbs/index.ipynb by `python tools/docs.py readme`: do not edit -->\n\n" + body
 
@@ -166,8 +166,7 @@ def site():
     for nb in sorted(NBS.glob("*.ipynb")):
         book = _executed(nb) if nb.name in PIPELINE_RUNS else nbformat.read(nb, as_version=4)
         text = _page(book).replace("../reports/", "reports/")
-        text = re.sub(r"\]\((\d\d[a-z]?_[\w-]+)\.ipynb\)", r"](\1.html)", text)    # chapter links -> pages, served or on disk
-        text = text.replace("](index.ipynb)", "](index.html)").replace("](course.ipynb)", "](course.html)")
+        text = re.sub(r"\]\(([\w-]+)\.ipynb\)", r"](\1.html)", text)    # links to notebooks -> pages, served or on disk
         # show_doc's [source] links need `git_url` in [tool.nbdev]; without it nbdev writes host-less "/blob/<branch>/..."
         # paths that lead nowhere on the site, so they are left out until the project has a public repository URL
         text = re.sub(r"\[source\]\(/blob/[^)]*\)\{[^}]*\}(\\n)*", "", text)
