@@ -20,8 +20,9 @@ decord.bridge.set_bridge('native')
 
 # %% auto #0
 __all__ = ['log', 'FILELIST_REQUIRED', 'TRACING_REQUIRED', 'SPLITS', 'read_filelist', 'video_path', 'read_tracings', 'trace_mask',
-           'ed_es', 'clip_starts', 'clip_indices', 'pad_clips', 'resize_frames', 'frame_count', 'mjpeg_index',
-           'read_frames', 'EchoNet', 'mean_std', 'few_shot', 'write_clip_store', 'read_clip_store', 'size_oracles']
+           'ed_es', 'clip_starts', 'clip_indices', 'pad_clips', 'model_input', 'resize_frames', 'frame_count',
+           'mjpeg_index', 'read_frames', 'EchoNet', 'mean_std', 'few_shot', 'write_clip_store', 'read_clip_store',
+           'size_oracles']
 
 # %% ../nbs/01_data.ipynb #88f80b6f
 FILELIST_REQUIRED = ("FileName", "EF", "ESV", "EDV", "FPS", "NumberOfFrames", "Split")
@@ -124,6 +125,30 @@ def pad_clips(frames: np.ndarray, pos: np.ndarray) -> np.ndarray:
     clips[pos >= 0] = frames[pos[pos >= 0]]
     return clips
 
+def model_input(frames: np.ndarray, pos: np.ndarray, pad: int = 0, crop=None, uint8: bool = False, mean=None,
+                std=None) -> torch.Tensor:
+    """Decoded frames (N, H, W, 3) -> the clips `frames[pos]` (*pos.shape, 3, H, W) as the model reads them, black where
+    `pos` is -1, in at most one copy: the same as `pad_clips`, then the window with top-left corner `crop` of the
+    frames zero-padded by `pad` on every side; then, unless `uint8`, float and `(x - mean) / std`. The memory layout
+    is the step-by-step way's too (channels last without a crop, first with one): convolutions can round differently
+    on another layout."""
+    n, h, w, ch = frames.shape
+    flat = pos.reshape(-1)
+    if len(flat) != n or (flat != np.arange(n)).any():       # not simply every frame in order: gather (whole frames)
+        frames = pad_clips(frames, flat)
+    elif not frames.flags.writeable: frames = np.array(frames)  # a stored clip (read-only memory map)
+    if pad and crop is not None:                             # channels first in memory
+        dy, dx = crop[0] - pad, crop[1] - pad                # where the window starts in the unpadded frame
+        out = np.zeros((len(frames), ch, h, w), frames.dtype)
+        out[..., max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)] = \
+            frames.transpose(0, 3, 1, 2)[..., max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+        x = torch.from_numpy(out.reshape(*pos.shape, ch, h, w))
+    else:                                                    # channels last in memory, as decoded: no copy
+        x = torch.from_numpy(frames.reshape(*pos.shape, h, w, ch)).movedim(-1, -3)
+    if uint8: return x
+    x = x.float()
+    return x.sub_(mean).div_(std) if mean is not None else x
+
 def resize_frames(frames: np.ndarray, size: int | None) -> np.ndarray:
     "Frames (T, H, W, 3) at `size` x `size` (area interpolation), unchanged if they already are or `size` is None."
     if size is None or frames.shape[1:3] == (size, size): return frames
@@ -176,15 +201,21 @@ def _decode_jpegs(path, spans) -> np.ndarray:
     import av
     if getattr(_DECODER, "pid", None) != os.getpid():            # new thread, or a forked DataLoader worker
         _DECODER.ctx, _DECODER.pid = av.CodecContext.create("mjpeg", "r"), os.getpid()
+        _DECODER.rgb = av.video.reformatter.VideoReformatter()   # one swscale context for every frame: 5x cheaper
         _DECODER.ctx.thread_count = 1
-    ctx = _DECODER.ctx
-    out = []
-    with open(path, "rb") as f:
-        for off, size in spans:
-            f.seek(off); frames = ctx.decode(av.Packet(f.read(size)))
-            if len(frames) != 1: raise ValueError(f"{path}: frame at byte {off} does not decode")
-            out.append(frames[0].to_ndarray(format="rgb24"))
-    return np.stack(out)
+    ctx, rgb = _DECODER.ctx, _DECODER.rgb
+    spans = np.asarray(spans, np.int64)
+    start = int(spans[:, 0].min())
+    with open(path, "rb") as f:                                  # the clip's frames lie together: one read
+        f.seek(start); blob = f.read(int((spans[:, 0] + spans[:, 1]).max()) - start)
+    out = None
+    for k, (off, size) in enumerate(spans - [start, 0]):
+        frames = ctx.decode(av.Packet(blob[off:off + size]))
+        if len(frames) != 1: raise ValueError(f"{path}: frame at byte {off + start} does not decode")
+        a = rgb.reformat(frames[0], format="rgb24").to_ndarray()
+        if out is None: out = np.empty((len(spans), *a.shape), a.dtype)
+        out[k] = a
+    return out
 
 def read_frames(path, indices=None) -> tuple[np.ndarray, int]:
     "Frames `indices` (default all; those past the end are dropped) of the video at `path`, uint8 (k, H, W, 3) RGB, and `frame_count`."
@@ -228,6 +259,8 @@ class EchoNet(torch.utils.data.Dataset):
         self.random_clip = (split == "TRAIN") if random_clip is None else random_clip
         self.seed, self.epoch = seed, 0
         self.uint8, self.size = uint8, size
+        identity = bool((self.mean == 0).all() and (self.std == 1).all())      # (x - 0) / 1 is x: skip two passes
+        self._mean, self._std = (None, None) if identity else (self.mean, self.std)
         if cache and self.random_clip:
             raise ValueError(f"cache=True keeps each item after its first read: it needs fixed clips, but {split} draws "
                              "random clips (pass random_clip=False)")
@@ -297,12 +330,16 @@ class EchoNet(torch.utils.data.Dataset):
 
     def clip_frames(self, i: int, rng=None) -> np.ndarray:
         "The uint8 frames (clips, T, H, W, 3) of item `i`: its clip(s) as decoded, zero past the end of the video."
+        return pad_clips(*self._frames(i, rng))
+
+    def _frames(self, i: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        "The decoded frames of item `i` that its clip(s) use, and each clip frame's position among them (-1: past the end)."
         r = self.filelist.iloc[i]
         n = int(r.NumberOfFrames) if "NumberOfFrames" in r and r.NumberOfFrames > 0 else None
         length, period = self.length, self.period
         if length is None:                                                   # the whole video
             frames, n = self.read(i)
-            clips = frames[None]
+            pos = np.arange(len(frames))[None]
         else:
             if n is None: n = frame_count(video_path(self.root, r.FileName))
             starts = clip_starts(n, length, period, self.clips, rng, self.stride)
@@ -315,8 +352,7 @@ class EchoNet(torch.utils.data.Dataset):
             lookup = np.full(idx.max() + 1, -1); lookup[uniq] = np.arange(len(uniq))
             pos = lookup[idx]
             frames = resize_frames(frames, self.size)
-            clips = pad_clips(frames, pos)
-        return clips
+        return frames, pos
 
     def __getitem__(self, i: int):
         if self._cache is not None and i in self._cache: return self._cache[i]
@@ -324,18 +360,15 @@ class EchoNet(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, i]) if self.random_clip else None
         if self._store is not None:
             stored, rows = self._store
-            clips = np.array(stored[rows[i]])                                # a writable copy of the decoded clip
+            clip = stored[rows[i]]                                           # (clips, T, H, W, 3), memory-mapped
+            frames, pos = clip.reshape(-1, *clip.shape[2:]), np.arange(clip.shape[0] * clip.shape[1]).reshape(clip.shape[:2])
         else:
-            clips = self.clip_frames(i, rng)
-        x = torch.from_numpy(clips).permute(0, 1, 4, 2, 3)                  # (clips, T, 3, H, W)
-        x = x if self.uint8 else x.float()
-        if self.pad:
-            c, t, ch, h, w = x.shape
-            x = torch.nn.functional.pad(x, (self.pad,) * 4)
+            frames, pos = self._frames(i, rng)
+        crop = None
+        if self.pad:                                     # the padded crop's corner: random in training, centred otherwise
             g = rng or np.random.default_rng([self.seed, self.epoch, i, 1])
-            oy, ox = (int(g.integers(0, 2 * self.pad + 1)) for _ in range(2)) if self.random_clip else (self.pad, self.pad)
-            x = x[..., oy:oy + h, ox:ox + w]
-        if not self.uint8: x = (x - self.mean) / self.std
+            crop = tuple(int(g.integers(0, 2 * self.pad + 1)) for _ in range(2)) if self.random_clip else (self.pad, self.pad)
+        x = model_input(frames, pos, self.pad or 0, crop, uint8=self.uint8, mean=self._mean, std=self._std)
         if self.clips != "all": x = x[0]
         y = {k: torch.tensor(float(r[k])) for k in self.targets}
         y["FileName"] = r.FileName
