@@ -212,7 +212,9 @@ def _decode_jpegs(path, spans) -> np.ndarray:
     for k, (off, size) in enumerate(spans - [start, 0]):
         frames = ctx.decode(av.Packet(blob[off:off + size]))
         if len(frames) != 1: raise ValueError(f"{path}: frame at byte {off + start} does not decode")
-        a = rgb.reformat(frames[0], format="rgb24").to_ndarray()
+        # threads=1: swscale's default starts slice threads, and a forked DataLoader worker that frees an inherited
+        # context then waits forever for threads that did not survive the fork
+        a = rgb.reformat(frames[0], format="rgb24", threads=1).to_ndarray()
         if out is None: out = np.empty((len(spans), *a.shape), a.dtype)
         out[k] = a
     return out
