@@ -66,8 +66,7 @@ def main():
             **{name: (lambda ds=ds: [ds[i] for i in range(len(ds))]) for name, ds in items.items()}}
     times = {name: [] for name in ways}
     for _ in range(a.repeats):                 # round robin: a slow spell of the machine hits every way alike
-        for name, f in ways.items():
-            t = time.perf_counter(); f(); times[name].append(time.perf_counter() - t)
+        for name, f in ways.items(): times[name].append(timed(f))
     loader = loader_rate(a)
     # decord last: the threads its readers leave behind slow what runs after them on the same core (measured: the
     # item path at about half its rate)
@@ -91,11 +90,8 @@ def loader_rate(a):
     ds = EchoNet(a.root, "TRAIN", length=cfg.clip.length, period=cfg.clip.period, pad=cfg.clip.pad, targets=("EF",))
     n = min(len(ds), cfg.train.batch_size * 40)
     idx = epoch_indices(len(ds), n, 0, 0)
-    times = []
-    for _ in range(a.repeats):
-        t = time.perf_counter()
-        for x, y in _loader(ds, idx, cfg.train.batch_size, cfg.train.num_workers, False): pass
-        times.append(time.perf_counter() - t)
+    times = [timed(lambda: [None for _ in _loader(ds, idx, cfg.train.batch_size, cfg.train.num_workers, False)])
+             for _ in range(a.repeats)]
     return (f"DataLoader, {a.params}: {cfg.clip.length} x {cfg.clip.period} clips, batches of {cfg.train.batch_size}, "
             f"{cfg.train.num_workers} workers, pad {cfg.clip.pad}: {n / statistics.median(times):7.1f} items/s "
             f"(median of {a.repeats} passes over {n} items, torch threads {torch.get_num_threads()})")

@@ -128,8 +128,9 @@ def pad_clips(frames: np.ndarray, pos: np.ndarray) -> np.ndarray:
 def model_input(frames: np.ndarray, pos: np.ndarray, pad: int = 0, crop=None, uint8: bool = False, mean=None,
                 std=None) -> torch.Tensor:
     """Decoded frames (N, H, W, 3) -> the clips `frames[pos]` (*pos.shape, 3, H, W) as the model reads them, black where
-    `pos` is -1, in at most one copy: the same as `pad_clips`, then the window with top-left corner `crop` of the
-    frames zero-padded by `pad` on every side; then, unless `uint8`, float and `(x - mean) / std`. The memory layout
+    `pos` is -1, in at most one copy: the same as `pad_clips`, then the window with top-left corner `crop` (default the
+    centre, `(pad, pad)`) of the frames zero-padded by `pad` on every side; then, unless `uint8`, float and
+    `(x - mean) / std`. The memory layout
     is the step-by-step way's too (channels last without a crop, first with one): convolutions can round differently
     on another layout."""
     n, h, w, ch = frames.shape
@@ -137,8 +138,8 @@ def model_input(frames: np.ndarray, pos: np.ndarray, pad: int = 0, crop=None, ui
     if len(flat) != n or (flat != np.arange(n)).any():       # not simply every frame in order: gather (whole frames)
         frames = pad_clips(frames, flat)
     elif not frames.flags.writeable: frames = np.array(frames)  # a stored clip (read-only memory map)
-    if pad and crop is not None:                             # channels first in memory
-        dy, dx = crop[0] - pad, crop[1] - pad                # where the window starts in the unpadded frame
+    if pad:                                                  # channels first in memory
+        dy, dx = (0, 0) if crop is None else (crop[0] - pad, crop[1] - pad)   # the window's start in the unpadded frame
         out = np.zeros((len(frames), ch, h, w), frames.dtype)
         out[..., max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)] = \
             frames.transpose(0, 3, 1, 2)[..., max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
@@ -366,10 +367,8 @@ class EchoNet(torch.utils.data.Dataset):
             frames, pos = clip.reshape(-1, *clip.shape[2:]), np.arange(clip.shape[0] * clip.shape[1]).reshape(clip.shape[:2])
         else:
             frames, pos = self._frames(i, rng)
-        crop = None
-        if self.pad:                                     # the padded crop's corner: random in training, centred otherwise
-            g = rng or np.random.default_rng([self.seed, self.epoch, i, 1])
-            crop = tuple(int(g.integers(0, 2 * self.pad + 1)) for _ in range(2)) if self.random_clip else (self.pad, self.pad)
+        crop = None                                      # the padded crop's corner: random in training, else centred
+        if self.pad and self.random_clip: crop = tuple(int(rng.integers(0, 2 * self.pad + 1)) for _ in range(2))
         x = model_input(frames, pos, self.pad or 0, crop, uint8=self.uint8, mean=self._mean, std=self._std)
         if self.clips != "all": x = x[0]
         y = {k: torch.tensor(float(r[k])) for k in self.targets}
