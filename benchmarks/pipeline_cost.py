@@ -15,8 +15,9 @@ that wall time it separates:
   trained run, views x k-shot videos for an adapt stage); the whole `eval-clips` stage;
 - **fixed**: the rest, split by papermill's own timestamps in each executed notebook into *process* (from the previous
   stage's end to papermill's start, and from its end to the stage's last output: DVC, Python, papermill), *kernel*
-  (papermill's start to the first cell) and *imports* (the import cells). A CLI stage's fixed part is its process
-  with the package imported, measured here (median of 3).
+  (papermill's start to the first cell) and *imports* (the import cells). A stage that runs a grid of notebooks in
+  one kernel (`cardiacclip run --each`) sums these over its runs, and counts papermill's time between them as
+  process. A CLI stage's fixed part is its process with the package imported, measured here (median of 3).
 
 Nothing is written to tracked files; `--out` writes the table as CSV (e.g. under `timings/`, which git ignores).
 """
@@ -117,20 +118,26 @@ def main():
     rows, prev = [], since
     for stage, end in ends:
         wall, g = end - prev, group_of(stage)
-        row = dict(stage=stage, group=g, wall=wall, model=0.0, data=0.0, process=0.0, kernel=0.0, imports=0.0)
-        nbs = [root / o["path"] for o in lock["stages"][stage].get("outs", [])]
-        nbs = [p for q in nbs for p in ([q] if q.suffix == ".ipynb" else sorted(q.glob("*.ipynb")) if q.is_dir() else [])]
-        if nbs:                                                                    # a papermill stage: its own timestamps
-            try: n = notebook_timing(nbs[0])
+        row = dict(stage=stage, group=g, wall=wall, runs=1, model=0.0, data=0.0, process=0.0, kernel=0.0, imports=0.0)
+        outs = [root / o["path"] for o in lock["stages"][stage].get("outs", [])]
+        nbs = [p for q in outs for p in ([q] if q.suffix == ".ipynb" else sorted(q.rglob("*.ipynb")) if q.is_dir() else [])]
+        if nbs:                              # papermill runs, one or a grid of them in one kernel: their own timestamps
+            try: ns = sorted((notebook_timing(p) | {"path": p} for p in nbs), key=lambda n: n["start"])
             except ValueError as e: print(f"left out, still running or failed: {e}"); continue
-            row.update(kernel=n["kernel"], imports=n["imports"], process=(n["start"] - prev) + (end - n["end"]))
-            work = wall - row["process"] - n["kernel"] - n["imports"]             # the cells that compute, and saving
-            if g == "fewshot": reads = train_items
-            elif g == "adapt":
-                m = next(iter(sorted((root / "results/adapt" / stage.split("@")[1]).glob("*/metrics.json"))), None)
-                reads = ad.get("views", 1) * (json.loads(m.read_text()).get("train_videos", 0) if m else 0)
+            gaps = sum(b["start"] - a["end"] for a, b in zip(ns, ns[1:]))     # papermill between runs of one kernel
+            row.update(kernel=sum(n["kernel"] for n in ns), imports=sum(n["imports"] for n in ns),
+                       process=(ns[0]["start"] - prev) + (end - ns[-1]["end"]) + gaps)
+            work = wall - row["process"] - row["kernel"] - row["imports"]      # the cells that compute, and saving
+            if g == "fewshot": reads = train_items * len(ns)
+            elif g == "adapt":                 # runs/adapt/<shots>/<seed>/adapt.ipynb -> results/adapt/<shots>/<seed>/
+                reads = 0
+                for n in ns:
+                    run = n["path"].parent.relative_to(root / "runs/adapt")
+                    m = next(iter(sorted((root / "results/adapt" / run).glob("*/metrics.json"))), None)
+                    reads += ad.get("views", 1) * (json.loads(m.read_text()).get("train_videos", 0) if m else 0)
             else: reads = 0
             row["data"] = min(work, reads * item); row["model"] = work - row["data"]
+            row["runs"] = len(ns)
         elif g == "eval-clips":
             row.update(process=min(wall, py), data=max(0.0, wall - py))
         elif g == "pretrain" and pretrain_s:
@@ -141,7 +148,7 @@ def main():
     t = pd.DataFrame(rows)
     t["fixed"] = t.process + t.kernel + t.imports
     cols = ["wall", "model", "data", "fixed", "process", "kernel", "imports"]
-    by = t.groupby("group", sort=False).agg(stages=("stage", "size"), **{c: (c, "sum") for c in cols})
+    by = t.groupby("group", sort=False).agg(stages=("stage", "size"), runs=("runs", "sum"), **{c: (c, "sum") for c in cols})
     by.loc["total"] = by.sum()
     by["fixed share"] = (by.fixed / by.wall).map("{:.1%}".format)
     print(f"dvc repro since {dt.datetime.fromtimestamp(since, dt.timezone.utc):%Y-%m-%d %H:%M:%S} UTC: {len(t)} stages, "

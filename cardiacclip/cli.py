@@ -10,7 +10,8 @@ from pathlib import Path
 from .tuning import share_cores_with_decoder, skip_optional_imports
 
 # %% auto #0
-__all__ = ['EFPredictor', 'predict_video', 'echo_inputs', 'parse_value', 'run_notebook', 'build_parser', 'main']
+__all__ = ['EFPredictor', 'predict_video', 'echo_inputs', 'parse_value', 'check_parameters', 'run_notebook', 'grid_values',
+           'grid_runs', 'run_grid', 'build_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #58d55b44
 def _progress(args) -> bool:
@@ -178,26 +179,79 @@ def parse_value(text: str):
         except ValueError: pass
     return text
 
-def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, kernel: str = "python3", progress: bool = False):
-    "Execute `notebook` with papermill into `output` with `parameters`, which must all be defined by its parameters cell."
+def check_parameters(notebook, parameters: dict):
+    "Raise, naming them, if `parameters` holds a name that the parameters cell of `notebook` does not define."
     import papermill as pm
-    notebook, output, parameters = Path(notebook), Path(output), dict(parameters or {})
+    notebook = Path(notebook)
     if not notebook.is_file(): raise FileNotFoundError(f"no notebook at {notebook}")
     known = set(pm.inspect_notebook(str(notebook)))
     unknown = sorted(set(parameters) - known)
     if unknown: raise KeyError(f"{notebook} has no parameter(s) {unknown}; its parameters cell defines {sorted(known)}")
+
+def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, kernel: str = "python3",
+                 progress: bool = False, km=None):
+    """Execute `notebook` with papermill into `output` with `parameters`, which must all be defined by its parameters
+    cell; in the running kernel of the manager `km` if one is given (it is left running), else in a new one."""
+    import papermill as pm
+    notebook, output, parameters = Path(notebook), Path(output), dict(parameters or {})
+    check_parameters(notebook, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=cwd, kernel_name=kernel,
-                                   progress_bar=progress, log_output=False, shutdown_kernel="immediate")
+                                   progress_bar=progress, log_output=False, shutdown_kernel="immediate",
+                                   **({"km": km} if km is not None else {}))
     except pm.PapermillExecutionError as e:
         raise RuntimeError(f"{notebook} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); "
                            f"the executed copy with the traceback is {output}") from None
 
+# %% ../nbs/09_cli.ipynb #6aa07caf
+def grid_values(params_file, key: str) -> list:
+    "The list at the dotted `key` (e.g. `fewshot.methods`) of a YAML parameters file, or an error naming file and key."
+    import yaml
+    node = yaml.safe_load(Path(params_file).read_text())
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node: raise KeyError(f"{params_file} has no key {key!r}")
+        node = node[part]
+    if not isinstance(node, list) or not node: raise ValueError(f"{params_file}: {key} is not a non-empty list: {node!r}")
+    return node
+
+def grid_runs(output: str, parameters: dict, each: dict) -> list[tuple[str, dict]]:
+    """Every combination of the values in `each` (name -> list), in order: the output path and the parameters with
+    `{name}` filled in; string values are then read as `parse_value` reads them."""
+    import itertools
+    def fill(text, names):
+        try: return text.format(**names)
+        except (KeyError, IndexError, ValueError) as e:
+            raise KeyError(f"{text!r}: no grid name {e} to fill in (the grid has {sorted(each)})") from None
+    runs = []
+    for combo in itertools.product(*each.values()):
+        names = dict(zip(each, combo))
+        runs.append((fill(output, names), {k: parse_value(fill(v, names)) if isinstance(v, str) else v
+                                           for k, v in parameters.items()}))
+    outs = [o for o, _ in runs]
+    if len(set(outs)) < len(outs): raise ValueError(f"{output!r} gives two runs the same executed copy: put every grid name in it")
+    return runs
+
+def run_grid(notebook, runs: list[tuple[str, dict]], cwd=None, kernel: str = "python3", progress: bool = False):
+    "Execute `notebook` once per (output, parameters) of `runs`, in order, in one kernel started in `cwd`."
+    from jupyter_client.manager import KernelManager
+    for _, params in runs: check_parameters(notebook, params)
+    km = KernelManager(kernel_name=kernel)
+    km.start_kernel(cwd=str(Path(cwd).resolve()) if cwd else None)
+    try:
+        for output, params in runs: run_notebook(notebook, output, params, cwd=cwd, kernel=kernel, progress=progress, km=km)
+    finally:
+        km.shutdown_kernel(now=True)
+
 def _run(args):
     skip_optional_imports()                  # papermill's start, ~1 s sooner (chapter 91); this process only
-    run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in args.p}, cwd=args.cwd, kernel=args.kernel,
-                 progress=_progress(args))
+    raw = dict(args.p)
+    if args.each:
+        each = {name: grid_values(args.params, key) for name, key in args.each}
+        run_grid(args.notebook, grid_runs(args.output, raw, each), cwd=args.cwd, kernel=args.kernel, progress=_progress(args))
+    else:
+        run_notebook(args.notebook, args.output, {k: parse_value(v) for k, v in raw.items()}, cwd=args.cwd,
+                     kernel=args.kernel, progress=_progress(args))
 
 # %% ../nbs/09_cli.ipynb #1440dff8
 def build_parser() -> argparse.ArgumentParser:
@@ -222,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("predict", help="EF and category of videos, DICOM files, folders of them or a FileList.csv",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="a video, a DICOM file, a folder of them, or a FileList.csv")
-    s.add_argument("--checkpoint", required=True, help="a trained model, e.g. runs/fewshot/8-cardiacclip-0/ckpt/best.pt")
+    s.add_argument("--checkpoint", required=True, help="a trained model, e.g. runs/fewshot/8/cardiacclip-0/ckpt/best.pt")
     s.add_argument("--backbone", default=None, help="the backbone file the checkpoint was trained from, if it moved")
     s.add_argument("--fps", type=float, default=50.0, help="resample to this frame rate (0: keep each file's own)")
     s.add_argument("--source-fps", type=float, default=None, help="the frame rate of files that record none")
@@ -247,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cwd", default=None, help="the folder the notebook runs in (default: the current one)")
     s.add_argument("-k", "--kernel", default="python3", help="the Jupyter kernel")
     s.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a parameter of the notebook")
+    s.add_argument("--each", nargs=2, action="append", default=[], metavar=("NAME", "KEY"),
+                   help="run once per value of the list at KEY of --params, in one kernel; {NAME} in OUTPUT and -p values")
+    s.add_argument("--params", default="params.yaml", help="the parameters file that --each reads")
     s.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     s.set_defaults(func=_run)
     return ap

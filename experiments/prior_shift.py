@@ -1,7 +1,7 @@
 """Diagnostic: would correcting the NumCLIP head for the k-shot sets' EF distribution close the gap to zero-shot?
 
 A k-shot set holds k videos per integer EF value, a flat EF distribution; VAL and TEST follow the natural one. This
-script reads the trained checkpoints of one method (`runs/fewshot/<shots>-<method>-<seed>/ckpt/best.pt`, from
+script reads the trained checkpoints of one method (`runs/fewshot/<shots>/<method>-<seed>/ckpt/best.pt`, from
 `dvc repro` or `dvc pull`), and reports **VAL** MAE (never TEST) of the category read-out as trained, with the logits
 shifted by log(natural prior / k-shot prior) (Saerens et al., 2002; the natural prior is the category frequency of the
 whole TRAIN split), and with that shift plus a temperature T on the logits. Run from the repository root:

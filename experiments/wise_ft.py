@@ -5,7 +5,7 @@ learned: theta(alpha) = (1 - alpha) * theta_pretrained + alpha * theta_fine-tune
 group only (the image tower and EchoZoom's projection, whose starting values are fixed by the pretrained weights); the
 modules that pretraining never saw (MFL, the head's refinement) keep their fine-tuned values, and the text tower is
 frozen in the CPU profile anyway. The script reads one method's trained checkpoints
-(`runs/fewshot/<shots>-<method>-<seed>/ckpt/best.pt`) and reports **VAL** MAE (never TEST) for each alpha; alpha = 1
+(`runs/fewshot/<shots>/<method>-<seed>/ckpt/best.pt`) and reports **VAL** MAE (never TEST) for each alpha; alpha = 1
 is the model as trained. Run from the repository root:
 
     python experiments/wise_ft.py --method cardiacclip --out experiments/results/wise_ft.csv

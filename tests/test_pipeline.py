@@ -42,7 +42,7 @@ def test_dvc_repro_tiny_profile(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     _repro(tmp_path)
-    for run in ("1-linear-probe-0", "1-cardiacclip-0"):
+    for run in ("1/linear-probe-0", "1/cardiacclip-0"):
         m = json.loads((tmp_path / "results/fewshot" / run / "metrics.json").read_text())
         assert 0 <= m["mae"] < 100 and m["data"] == "synthetic" and m["train_videos"] > 0
         assert (tmp_path / "runs/fewshot" / run / "train.ipynb").is_file()
@@ -53,23 +53,23 @@ def test_dvc_repro_tiny_profile(tmp_path):
         assert not stderr, f"{run}: {stderr}"
     # the adapt stage: both adapters from one embedding pass, both protocols in each metrics file
     for m in TINY["adapters"]["methods"]:
-        got = json.loads((tmp_path / "results/adapt/1-0" / m / "metrics.json").read_text())
+        got = json.loads((tmp_path / "results/adapt/1/0" / m / "metrics.json").read_text())
         assert got["method"] == m and got["protocol"] == "best-on-VAL" and 0 <= got["validation_free"]["mae"] < 100, got
-        assert (tmp_path / "runs/adapt/1-0/ckpt" / m / "best.pt").is_file() and (tmp_path / "runs/adapt/1-0/ckpt" / m / "last.pt").is_file()
-    assert json.loads((tmp_path / "results/adapt/1-0/zs-probe/metrics.json").read_text())["adapter_change"] > 0
-    cells = json.loads((tmp_path / "runs/adapt/1-0/adapt.ipynb").read_text())["cells"]
+        assert (tmp_path / "runs/adapt/1/0/ckpt" / m / "best.pt").is_file() and (tmp_path / "runs/adapt/1/0/ckpt" / m / "last.pt").is_file()
+    assert json.loads((tmp_path / "results/adapt/1/0/zs-probe/metrics.json").read_text())["adapter_change"] > 0
+    cells = json.loads((tmp_path / "runs/adapt/1/0/adapt.ipynb").read_text())["cells"]
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
-    for run in ("1-cardiacclip-0", "1-linear-probe-0"):
+    for run in ("1/cardiacclip-0", "1/linear-probe-0"):
         assert "validation_free" in json.loads((tmp_path / "results/fewshot" / run / "metrics.json").read_text())
     assert "validation-free" in (tmp_path / "reports/results_validation_free.md").read_text()
     assert json.loads((tmp_path / "data/eval-clips/TEST.json").read_text())["length"] == TINY["clip"]["length"]
     # the README's predict command as written, from the repository root (the run notebook trained from nbs/)
     video = next((tmp_path / "data/synthetic/Videos").glob("*.avi"))
     r = subprocess.run(["cardiacclip", "predict", str(video.relative_to(tmp_path)), "--checkpoint",
-                        "runs/fewshot/1-cardiacclip-0/ckpt/best.pt"], cwd=tmp_path, capture_output=True, text=True)
+                        "runs/fewshot/1/cardiacclip-0/ckpt/best.pt"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0 and "EF" in r.stdout, r.stdout + r.stderr
     r = subprocess.run(["cardiacclip", "predict", str(video.relative_to(tmp_path)), "--checkpoint",
-                        "runs/adapt/1-0/ckpt/tip-adapter/best.pt"], cwd=tmp_path, capture_output=True, text=True)
+                        "runs/adapt/1/0/ckpt/tip-adapter/best.pt"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 0 and "EF" in r.stdout, r.stdout + r.stderr                   # an adapter predicts like any model
     for f in ("results.md", "ablation.md", "claims.md", "learned.md", "mae_vs_shots.png", "bland_altman.png", "attention.png"):
         assert (tmp_path / "reports" / f).stat().st_size > 0, f
@@ -87,7 +87,7 @@ def test_dvc_repro_tiny_profile(tmp_path):
     assert max(map(len, rows)) <= 100 and "mae_1" in rows[0], shown
     # a forced re-run that changes no prediction changes no committed table (timings are kept out of them)
     before = {p: p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()}
-    subprocess.run(["dvc", "repro", "-f", "-s", "fewshot@1-cardiacclip-0"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(["dvc", "repro", "-f", "-s", "fewshot@1"], cwd=tmp_path, check=True, capture_output=True)
     assert {p: p.read_bytes() for p in (tmp_path / "results").rglob("*") if p.is_file()} == before
     # the paper's splits: data.splits names a folder of FileList_{k}_shot_mediam.csv (UTF-8 BOM, CRLF, as released)
     fl = pd.read_csv(tmp_path / "data/synthetic/FileList.csv")
@@ -99,8 +99,8 @@ def test_dvc_repro_tiny_profile(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     import re
     ran = set(re.findall(r"Running stage '([^']+)'", _repro(tmp_path)))
-    assert ran == {"fewshot@1-linear-probe-0", "fewshot@1-cardiacclip-0", "adapt@1-0", "report"}, ran   # only what data.splits touches
-    for run in ("1-linear-probe-0", "1-cardiacclip-0"):
+    assert ran == {"fewshot@1", "adapt@1", "report"}, ran   # only what data.splits touches
+    for run in ("1/linear-probe-0", "1/cardiacclip-0"):
         m = json.loads((tmp_path / "results/fewshot" / run / "metrics.json").read_text())
         assert m["train_videos"] == 3 and m["n"] == (fl.Split == "TEST").sum(), m
     # model.checkpoint: null (EchoCLIP from the hub, here an untrained echoclip-tiny): every reader of params works

@@ -12,7 +12,7 @@ P = yaml.safe_load((ROOT / "params.yaml").read_text())
 
 @pytest.fixture(scope="module")
 def results():
-    runs = pd.DataFrame([json.loads(p.read_text()) for p in sorted((ROOT / "results/fewshot").glob("*/metrics.json"))])
+    runs = pd.DataFrame([json.loads(p.read_text()) for p in sorted((ROOT / "results/fewshot").glob("*/*/metrics.json"))])
     zs = json.loads((ROOT / "results/zeroshot/metrics.json").read_text())
     return runs, zs
 
@@ -88,7 +88,7 @@ def test_report_matches_results(results):
 @pytest.fixture(scope="module")
 def adapter_runs():
     a = P["adapters"]
-    paths = [ROOT / "results/adapt" / f"{s}-{k}" / m / "metrics.json" for s in P["fewshot"]["shots"] for k in P["fewshot"]["seeds"]
+    paths = [ROOT / "results/adapt" / str(s) / str(k) / m / "metrics.json" for s in P["fewshot"]["shots"] for k in P["fewshot"]["seeds"]
              for m in a["methods"]]
     missing = [p for p in paths if not p.is_file()]
     assert not missing, f"{len(missing)} adapter run(s) of the matrix not committed, e.g. {missing[0]}"

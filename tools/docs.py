@@ -63,8 +63,8 @@ def readme(check: bool = False):
 
 
 MATHJAX = ROOT / ".cache" / "mathjax"                             # npm's mathjax@3, installed on first use (git-ignored)
-PIPELINE_RUNS = {"10_train.ipynb": ROOT / "runs/fewshot/8-cardiacclip-0/train.ipynb",
-                 "11_adapt.ipynb": ROOT / "runs/adapt/8-0/adapt.ipynb", "20_report.ipynb": ROOT / "runs/report.ipynb"}
+PIPELINE_RUNS = {"10_train.ipynb": ROOT / "runs/fewshot/8/cardiacclip-0/train.ipynb",
+                 "11_adapt.ipynb": ROOT / "runs/adapt/8/0/adapt.ipynb", "20_report.ipynb": ROOT / "runs/report.ipynb"}
 DIRECTIVE = re.compile(r"^#\|.*\n?", re.M)
 
 
