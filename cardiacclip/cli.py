@@ -189,12 +189,13 @@ def check_parameters(notebook, parameters: dict):
     if unknown: raise KeyError(f"{notebook} has no parameter(s) {unknown}; its parameters cell defines {sorted(known)}")
 
 def run_notebook(notebook, output, parameters: dict | None = None, cwd=None, kernel: str = "python3",
-                 progress: bool = False, km=None):
+                 progress: bool = False, km=None, checked: bool = False):
     """Execute `notebook` with papermill into `output` with `parameters`, which must all be defined by its parameters
-    cell; in the running kernel of the manager `km` if one is given (it is left running), else in a new one."""
+    cell (`checked`: the caller has checked them); in the running kernel of the manager `km` if one is given (it is
+    left running), else in a new one."""
     import papermill as pm
     notebook, output, parameters = Path(notebook), Path(output), dict(parameters or {})
-    check_parameters(notebook, parameters)
+    if not checked: check_parameters(notebook, parameters)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         return pm.execute_notebook(str(notebook), str(output), parameters=parameters, cwd=cwd, kernel_name=kernel,
@@ -235,11 +236,12 @@ def grid_runs(output: str, parameters: dict, each: dict) -> list[tuple[str, dict
 def run_grid(notebook, runs: list[tuple[str, dict]], cwd=None, kernel: str = "python3", progress: bool = False):
     "Execute `notebook` once per (output, parameters) of `runs`, in order, in one kernel started in `cwd`."
     from jupyter_client.manager import KernelManager
-    for _, params in runs: check_parameters(notebook, params)
+    check_parameters(notebook, {k: None for _, params in runs for k in params})   # every run's names, once, before any runs
     km = KernelManager(kernel_name=kernel)
     km.start_kernel(cwd=str(Path(cwd).resolve()) if cwd else None)
     try:
-        for output, params in runs: run_notebook(notebook, output, params, cwd=cwd, kernel=kernel, progress=progress, km=km)
+        for output, params in runs:
+            run_notebook(notebook, output, params, cwd=cwd, kernel=kernel, progress=progress, km=km, checked=True)
     finally:
         km.shutdown_kernel(now=True)
 
