@@ -167,7 +167,10 @@ def _convert(args):
     fl, skipped = convert(args.src, args.out, labels=args.labels, size=args.size, fps=args.fps or None, seed=args.seed,
                           on_error="skip" if args.skip_bad else "raise", progress=_progress(args))
     counts = ", ".join(f"{s} {n}" for s, n in fl.Split.value_counts().reindex(["TRAIN", "VAL", "TEST"]).fillna(0).astype(int).items())
-    print(f"{len(fl)} video(s) written to {args.out} ({counts})" + (f"; {len(skipped)} skipped" if skipped else ""))
+    import pandas as pd
+    studies = Path(args.out) / "Studies.csv"
+    more = f"; Studies.csv lists {pd.read_csv(studies).StudyID.nunique()} studies, FileList.csv their A4C videos" if studies.exists() else ""
+    print(f"{len(fl)} video(s) written to {args.out} ({counts})" + (f"; {len(skipped)} skipped" if skipped else "") + more)
 
 # %% ../nbs/09_cli.ipynb #4141d766
 def parse_value(text: str):
@@ -291,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     s.add_argument("src", help="a folder of DICOM files and videos (searched recursively), or one file")
     s.add_argument("out", help="the dataset folder to write (Videos/*.avi, FileList.csv)")
-    s.add_argument("--labels", default=None, help="a CSV with FileName and EF (and ESV, EDV, Split)")
+    s.add_argument("--labels", default=None, help="a CSV with FileName and EF (and ESV, EDV, Split; with StudyID, View "
+                   "and Report columns it also writes Studies.csv)")
     s.add_argument("--size", type=int, default=112, help="frame size in pixels")
     s.add_argument("--fps", type=float, default=50.0, help="resample to this frame rate (0: keep each file's own)")
     s.add_argument("--seed", type=int, default=0, help="seed of the TRAIN/VAL/TEST draw for files without a Split")

@@ -206,12 +206,29 @@ def read_echo(path, size: int = 112, fps: float | None = CLIP_FPS, mask: bool | 
 
 # %% ../nbs/01a_echoes.ipynb #9aee319e
 def _labels(path) -> pd.DataFrame:
-    df = pd.read_csv(path, encoding="utf-8-sig")
+    df = pd.read_csv(path, encoding="utf-8-sig", dtype={"StudyID": str, "View": str, "Report": str})
     if "FileName" not in df.columns or "EF" not in df.columns:
-        raise ValueError(f"{path}: a labels CSV needs columns FileName and EF (optional: ESV, EDV, Split); found {list(df.columns)}")
+        raise ValueError(f"{path}: a labels CSV needs columns FileName and EF (optional: ESV, EDV, Split; StudyID, View, "
+                         f"Report for studies); found {list(df.columns)}")
     df["FileName"] = df.FileName.astype(str).map(lambda n: Path(n).stem)
     if df.FileName.duplicated().any(): raise ValueError(f"{path}: FileName {df.FileName[df.FileName.duplicated()].iloc[0]!r} appears twice")
+    if "View" in df.columns:                                        # a study table: every row names its study and view
+        from cardiacclip.studies import VIEWS
+        if "StudyID" not in df.columns: raise ValueError(f"{path}: a View column needs a StudyID column (the study of each video)")
+        df["View"] = df.View.astype(str).str.strip().str.upper()
+        bad = df[df.StudyID.isna() | ~df.View.isin(list(VIEWS))]
+        if len(bad): raise ValueError(f"{path}: {bad.index[0]}: study {bad.StudyID.iloc[0]!r} has unknown view "
+                                      f"{bad.View.iloc[0]!r} or no StudyID; known views: {', '.join(VIEWS)}")
     return df.set_index("FileName")
+
+def _seeded_split(keys: pd.Series, split, seed: int) -> pd.Series:
+    "TRAIN/VAL/TEST for each distinct value of `keys` (a file or a study), drawn with `seed` by the fractions `split`."
+    uniq = pd.unique(keys)
+    order = np.random.default_rng(seed).permutation(len(uniq))
+    cut = np.cumsum(np.round(np.array(split[:2], float) * len(uniq))).astype(int)
+    of = {}
+    for s, idx in zip(("TRAIN", "VAL", "TEST"), np.split(order, cut)): of.update({uniq[i]: s for i in idx})
+    return keys.map(of)
 
 def convert(src, out, labels=None, size: int = 112, fps: float | None = CLIP_FPS, split=(0.7, 0.15, 0.15), seed: int = 0,
             on_error: str = "raise", progress: bool = False) -> tuple[pd.DataFrame, list]:
@@ -227,6 +244,11 @@ def convert(src, out, labels=None, size: int = 112, fps: float | None = CLIP_FPS
     if lab is not None:
         missing = [n for n in names if n not in lab.index]
         if missing: raise ValueError(f"{labels}: no label row for {missing[0]} ({len(missing)} file(s) in all)")
+    studies = lab is not None and "View" in lab.columns
+    if studies:                                                     # a study's views share one split: refuse a mixed one
+        given = lab.loc[names].dropna(subset=["Split"]) if "Split" in lab.columns else lab.iloc[:0].assign(Split=None)
+        mixed = given.groupby("StudyID")["Split"].nunique()
+        if (mixed > 1).any(): raise ValueError(f"{labels}: study {mixed.index[mixed > 1][0]!r}: its videos disagree on Split")
     rows, skipped = [], []
     with building(out) as tmp:                                      # `out` appears only when every file is written
         for p, name in zip(tqdm(files, desc="convert", disable=not progress), names):
@@ -239,14 +261,22 @@ def convert(src, out, labels=None, size: int = 112, fps: float | None = CLIP_FPS
             l = lab.loc[name] if lab is not None else {}
             rows.append({"FileName": name, **{k: float(l[k]) if k in l and pd.notna(l[k]) else np.nan for k in ("EF", "ESV", "EDV")},
                          "FrameHeight": size, "FrameWidth": size, "FPS": round(float(info["fps"]), 3),
-                         "NumberOfFrames": len(frames), "Split": str(l["Split"]).upper() if "Split" in l else None})
+                         "NumberOfFrames": len(frames), "Split": str(l["Split"]).upper() if "Split" in l and pd.notna(l["Split"]) else None,
+                         **({k: l[k] if k in l and pd.notna(l[k]) else None for k in ("StudyID", "View", "Report")} if studies else {})})
         if not rows: raise ValueError(f"{src}: none of its {len(files)} file(s) could be converted")
-        fl = pd.DataFrame(rows, columns=FILELIST_COLUMNS)
+        fl = pd.DataFrame(rows).astype({"Split": object})
+        key = fl.StudyID if studies else fl.FileName
+        if studies:                                                 # a study's split is the one any of its videos gives
+            fl["Split"] = fl.StudyID.map(fl.dropna(subset=["Split"]).groupby("StudyID")["Split"].first()).astype(object)
         todo = fl.Split.isna()
-        if todo.any():                                              # seeded TRAIN/VAL/TEST for files without a Split
-            order = np.random.default_rng(seed).permutation(np.flatnonzero(todo))
-            cut = np.cumsum(np.round(np.array(split[:2], float) * len(order))).astype(int)
-            for s, idx in zip(("TRAIN", "VAL", "TEST"), np.split(order, cut)): fl.loc[idx, "Split"] = s
+        if todo.any():                                              # seeded TRAIN/VAL/TEST for files (studies) without one
+            fl.loc[todo, "Split"] = _seeded_split(key[todo], split, seed)
+        if studies:                                                 # the study table; FileList keeps the A4C videos
+            from cardiacclip.studies import STUDY_COLUMNS, read_studies
+            fl.reindex(columns=STUDY_COLUMNS).to_csv(tmp / "Studies.csv", index=False, float_format="%.4f")
+            read_studies(tmp, reports="optional", verbose=False)   # one EF and report per study, else an error naming it
+            fl = fl[fl.View == "A4C"].reset_index(drop=True)
+        fl = fl.reindex(columns=FILELIST_COLUMNS)
         fl.to_csv(tmp / "FileList.csv", index=False, float_format="%.4f")
     if skipped: log.warning(f"{len(skipped)} of {len(files)} file(s) skipped")
     return fl, skipped

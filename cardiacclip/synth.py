@@ -16,10 +16,11 @@ from tqdm.auto import tqdm
 from .files import building
 
 # %% auto #0
-__all__ = ['EF_RANGE', 'SIZE', 'SECTOR_APEX', 'SECTOR_RADIUS', 'SECTOR_HALF_ANGLE', 'MAX_LV_PX', 'N_CHORDS', 'FILELIST_COLUMNS',
-           'TRACING_COLUMNS', 'SPLITS', 'World', 'sample_ef', 'sample_edv', 'systole_fraction', 'contraction', 'Case',
-           'sample_case', 'Geometry', 'lv_geometry', 'render', 'trace_rows', 'trace_volume', 'area_length_volume',
-           'ed_es_frames', 'beat_efs', 'write_avi', 'case_labels', 'make_video', 'synthesize']
+__all__ = ['EF_RANGE', 'SIZE', 'SECTOR_APEX', 'SECTOR_RADIUS', 'SECTOR_HALF_ANGLE', 'MAX_LV_PX', 'A4C_POSE', 'N_CHORDS',
+           'FILELIST_COLUMNS', 'TRACING_COLUMNS', 'SPLITS', 'World', 'sample_ef', 'sample_edv', 'systole_fraction',
+           'contraction', 'Case', 'sample_case', 'Geometry', 'lv_geometry', 'render', 'trace_rows', 'trace_volume',
+           'area_length_volume', 'ed_es_frames', 'beat_efs', 'write_avi', 'case_labels', 'make_video', 'draw_cases',
+           'synthesize']
 
 # %% ../nbs/00_synth.ipynb #bf9e8791
 @dataclass(frozen=True)
@@ -247,8 +248,10 @@ def _bump(n: int, a: int, b: int) -> np.ndarray:
     x = np.clip((f - a) / max(1, b - a), 0, 1)
     return np.where((f >= a) & (f <= b), np.sin(np.pi * x) ** 2, 0.0)
 
-def lv_geometry(case: Case) -> Geometry:
-    "The per-frame geometry of `case`: beats drive the volume, episodes move the probe and hide the wall."
+A4C_POSE = ((60.0, 12.0), 0.0)   # where the view puts the apex (x, y in pixels) and the long axis (degrees from down)
+
+def lv_geometry(case: Case, pose=A4C_POSE) -> Geometry:
+    "The per-frame geometry of `case` in a view with `pose`: beats drive the volume, episodes move the probe and hide the wall."
     T, fps, sp = case.n_frames, case.fps, case.spacing_cm
     start, rr, edv, ef = (np.array(x) for x in zip(*case.beats))
     t = np.arange(T) / fps
@@ -269,8 +272,9 @@ def lv_geometry(case: Case) -> Geometry:
         m, ts = k == b, float(systole_fraction(hr[k == b][0]))                  # wide in rapid filling, half in diastasis,
         valve[m] = np.interp(phase[m], [0, ts + 0.04, ts + 0.08, ts + 0.18, ts + 0.26, 0.84, 0.9, 0.97, 1],
                              [0, 0, 1, 1, 0.4, 0.4, 0.9, 0, 0])                 # open again for the atrial kick
-    th = np.full(T, math.radians(case.tilt_deg))
-    apex = np.tile([60.0 + case.shift[0], 12.0 + case.shift[1]], (T, 1))
+    (x0, y0), th0 = pose
+    th = np.full(T, math.radians(th0 + case.tilt_deg))
+    apex = np.tile([x0 + case.shift[0], y0 + case.shift[1]], (T, 1))
     drop, fore = np.zeros(T), np.zeros(T)
     erng = np.random.default_rng([case.seed, 1])
     for kind, a, b, s in case.episodes:
@@ -322,13 +326,18 @@ def _leaflet(u, v, hu, hv, side: float, open_, length):
     d = np.sqrt(np.square(pu - s * du) + np.square(pv - s * dv))               # exact float32 arithmetic, like every pixel op
     return np.clip(1.3 - d, 0, 1)
 
-def _anatomy(u, v, L3, W3, c3, o3, K: float, L0: float, W0: float, tex):
-    "Tissue brightness and LV cavity alpha of frames with geometry `L3`, `W3`, `c3`, valve opening `o3` (n, 1, 1)."
-    # left ventricle: myocardium keeps its area (pi/2)((L+T)(W+T) - LW) -> the wall thickens in systole
+def _lv(u, v, L3, W3, K: float):
+    "Wall thickness, cavity and myocardium alpha, and pericardium ring of the LV (every view draws it the same way)."
+    # myocardium keeps its area (pi/2)((L+T)(W+T) - LW) -> the wall thickens in systole
     wall = (-(L3 + W3) + np.sqrt((L3 + W3) ** 2 + 4 * K)) / 2
     lv_cav = _ellipse_alpha(u, v, L3, L3, W3) * np.clip(L3 + 0.8 - u, 0, 1)     # the cavity ends at the mitral annulus
     lv_myo = _ellipse_alpha(u, v, L3, L3 + wall, W3 + wall) * np.clip(L3 + 2.5 - u, 0, 1)
     peri = (_ellipse_alpha(u, v, L3, L3 + wall + 2.4, W3 + wall + 2.4) - _ellipse_alpha(u, v, L3, L3 + wall + 0.9, W3 + wall + 0.9))
+    return wall, lv_cav, lv_myo, peri
+
+def _anatomy(u, v, L3, W3, c3, o3, K: float, L0: float, W0: float, tex):
+    "Tissue brightness and LV cavity alpha of A4C frames with geometry `L3`, `W3`, `c3`, valve opening `o3` (n, 1, 1)."
+    wall, lv_cav, lv_myo, peri = _lv(u, v, L3, W3, K)
     peri *= np.clip(L3 + 2.5 - u, 0, 1) * np.clip(v / 3 + 1, 0, 1)             # pericardium: lateral wall and apex
     # right ventricle on the septal side, contracting with the LV; atria below the valves, filling in systole
     rv_off = -(W3 + wall + 0.55 * W3)
@@ -344,17 +353,20 @@ def _anatomy(u, v, L3, W3, c3, o3, K: float, L0: float, W0: float, tex):
     # mitral and tricuspid leaflets, hinged at the annuli
     valves = np.maximum.reduce([_leaflet(u, v, L3 + 1.2, s * W3, s, o3, 0.95 * W3) for s in (1, -1)] +
                                [_leaflet(u, v, rv_base + 1.2, rv_off + s * rv_W, s, o3, 0.95 * rv_W) for s in (1, -1)])
-    # tissue: dim background, textured muscle, bright pericardium and leaflets, dark blood pools
-    muscle = np.maximum.reduce([lv_myo, rv_myo, la_wall, ra_wall]) * (0.62 + 0.2 * tex)
-    img = np.maximum.reduce([np.full(lv_cav.shape, 0.16, np.float32), muscle, 0.95 * peri])
-    blood = np.maximum.reduce([lv_cav, rv_cav, la_cav, ra_cav])
-    img = img * (1 - blood) + 0.03 * blood
-    return np.maximum(img, 0.7 * valves), lv_cav
+    return _tissue([lv_myo, rv_myo, la_wall, ra_wall], [lv_cav, rv_cav, la_cav, ra_cav], peri, valves, tex), lv_cav
 
-def render(case: Case, return_cavity: bool = False, block: int = 16):
+def _tissue(muscle, blood, peri, valves, tex):
+    "Brightness from alphas: dim background, textured `muscle`, bright pericardium and leaflets, dark `blood` pools."
+    muscle = np.maximum.reduce(muscle) * (0.62 + 0.2 * tex)
+    img = np.maximum.reduce([np.full(peri.shape, 0.16, np.float32), muscle, 0.95 * peri])
+    blood = np.maximum.reduce(blood)
+    img = img * (1 - blood) + 0.03 * blood
+    return np.maximum(img, 0.7 * valves)
+
+def render(case: Case, return_cavity: bool = False, block: int = 16, pose=A4C_POSE, anatomy=_anatomy):
     "Render all frames of `case` as uint8 (T, 112, 112), `block` frames at a time; optionally also the noise-free LV cavity alpha."
     if block < 1: raise ValueError(f"block must be >= 1 frame, got {block}")
-    g = lv_geometry(case)
+    g = lv_geometry(case, pose)
     T = case.n_frames
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
     f32 = lambda a: a.astype(np.float32)[:, None, None]
@@ -387,7 +399,7 @@ def render(case: Case, return_cavity: bool = False, block: int = 16):
         dx, dy = xx - px[b], yy - py[b]
         u = dx * ax[b] + dy * ay[b]                                            # distance from the apex along the axis
         v = dx * ay[b] - dy * ax[b]                                            # lateral offset (+ = LV free wall side)
-        img, lv_cav = _anatomy(u, v, L[b], W[b], c[b], o[b], K, l0, w0, tex)
+        img, lv_cav = anatomy(u, v, L[b], W[b], c[b], o[b], K, l0, w0, tex)
         if drop[b].any():                                                      # the beam runs along the lateral wall
             band = np.clip((v - 0.8 * W[b]) / 2, 0, 1) * np.clip(1.6 * W[b] - v, 0, 1)      # the lateral wall's width
             img = img * (1 - 0.85 * drop[b] * band * np.clip(u / L[b] * 3 - 0.6, 0, 1) * np.clip(L[b] + 3 - u, 0, 1))
@@ -486,26 +498,31 @@ def _make_one(args):
     case, videos_dir, split = args
     return make_video(case, videos_dir, split)
 
-def synthesize(out, n_videos: int = 1000, seed: int = 2025, split=(0.7, 0.15, 0.15), world: dict | World | None = None,
-               workers: int | None = None, verbose: bool = True, progress: bool = False) -> pd.DataFrame:
-    "Write an EchoNet-Dynamic-style dataset of `n_videos` synthetic A4C videos drawn from `world` to `out`; return its FileList."
-    if not isinstance(n_videos, (int, np.integer)) or isinstance(n_videos, bool) or n_videos < 3:
-        raise ValueError(f"synth parameter 'n_videos' must be an integer >= 3, got {n_videos!r}")
+def draw_cases(n: int, seed: int, split, world: dict | World | None = None, what: str = "synth") -> tuple[list, np.ndarray]:
+    "Cases 0..`n`-1 of master `seed` from `world` and their seeded TRAIN/VAL/TEST by the fractions `split`."
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 3:
+        raise ValueError(f"{what} parameter 'n_videos' must be an integer >= 3, got {n!r}")
     try:
         fr = [float(x) for x in split]
     except (TypeError, ValueError):
-        raise ValueError(f"synth parameter 'split' must be three fractions [train, val, test], got {split!r}") from None
+        raise ValueError(f"{what} parameter 'split' must be three fractions [train, val, test], got {split!r}") from None
     if len(fr) != 3 or min(fr) <= 0 or abs(sum(fr) - 1) > 1e-6:
-        raise ValueError(f"synth parameter 'split' must be three positive fractions summing to 1, got {split!r}")
+        raise ValueError(f"{what} parameter 'split' must be three positive fractions summing to 1, got {split!r}")
     world = world if isinstance(world, World) else World.from_dict(world)
-    workers = workers or os.cpu_count() or 1
-    cases = [sample_case(seed, i, world) for i in range(n_videos)]
-    if len({c.file_name for c in cases}) != n_videos:
+    cases = [sample_case(seed, i, world) for i in range(n)]
+    if len({c.file_name for c in cases}) != n:
         raise RuntimeError("two cases drew the same FileName; choose another seed")
-    order = np.random.default_rng([seed, 10**9]).permutation(n_videos)
-    cut = np.cumsum(np.round(np.array(fr[:2]) * n_videos)).astype(int)
-    split_of = np.empty(n_videos, dtype=object)
+    order = np.random.default_rng([seed, 10**9]).permutation(n)
+    cut = np.cumsum(np.round(np.array(fr[:2]) * n)).astype(int)
+    split_of = np.empty(n, dtype=object)
     for name, idx in zip(SPLITS, np.split(order, cut)): split_of[idx] = name
+    return cases, split_of
+
+def synthesize(out, n_videos: int = 1000, seed: int = 2025, split=(0.7, 0.15, 0.15), world: dict | World | None = None,
+               workers: int | None = None, verbose: bool = True, progress: bool = False) -> pd.DataFrame:
+    "Write an EchoNet-Dynamic-style dataset of `n_videos` synthetic A4C videos drawn from `world` to `out`; return its FileList."
+    cases, split_of = draw_cases(n_videos, seed, split, world)
+    workers = workers or os.cpu_count() or 1
     out = Path(out)
     with building(out) as tmp:                                           # nothing at `out` until complete (chapter 0a)
         t0 = time.time()
