@@ -31,6 +31,8 @@ def _spec() -> dict:
     from cardiacclip.pretrain import pretrain_clip
     from cardiacclip.trainer import Trainer
     from cardiacclip.adapters import fit_readout
+    from cardiacclip.studies import synthesize_studies
+    from cardiacclip.videoclip import train_video_clip
     synth = {"out": REQUIRED, **_defaults(synthesize, ("n_videos", "seed", "split", "workers"))}
     return {
         "data": {"root": REQUIRED, "label": "synthetic", "splits": "sampled"},
@@ -47,6 +49,10 @@ def _spec() -> dict:
         "fewshot": {"shots": [1, 2, 4, 8], "methods": None, "seeds": [0, 1, 2]},
         "adapters": {"methods": None, "views": 4,
                      **_defaults(fit_readout, ("epochs", "steps_per_epoch", "batch_size", "lr", "weight_decay", "clip_grad"))},
+        "studies": {"out": REQUIRED, **_defaults(synthesize_studies, ("n_studies", "seed", "split", "views", "workers"))},
+        "videoclip": {"enabled": True, "out": "models/videoclip", "single": "A4C", "seeds": [0, 1, 2],
+                      **_defaults(train_video_clip, ("steps", "batch_size", "lr", "weight_decay", "warmup", "view_dropout",
+                                                     "hidden", "heads"))},
     }
 
 # %% ../nbs/08a_config.ipynb #44b788c1
@@ -75,7 +81,7 @@ def _section(name: str, values, spec: dict, where: str):
 
 # %% ../nbs/08a_config.ipynb #0115bbca
 PATHS = {"data": ("root",), "synth": ("out",), "corpus": ("out",), "model": ("checkpoint",), "pretrain": ("out",),
-         "eval_clips": ("out",)}
+         "eval_clips": ("out",), "studies": ("out",), "videoclip": ("out",)}
 
 class Config:
     "params.yaml, checked and typed: `cfg.train.epochs`; paths resolved against its folder; a missing section is a KeyError naming the file."

@@ -9,6 +9,8 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = {
     "synth": {"n_videos": 40, "seed": 3, "workers": 2},
     "corpus": {"n_videos": 24, "seed": 4, "workers": 2},
+    "studies": {"n_studies": 12, "seed": 5, "split": [0.5, 0.25, 0.25], "workers": 2},
+    "videoclip": {"seeds": [0], "steps": 5, "batch_size": 4, "warmup": 1},
     "model": {"image_size": 48},
     "pretrain": {"steps": 15, "batch_size": 16, "warmup": 2, "frames_per_video": 4},
     "clip": {"length": 4, "period": 12},
@@ -74,6 +76,11 @@ def test_dvc_repro_tiny_profile(tmp_path):
     for f in ("results.md", "ablation.md", "claims.md", "learned.md", "mae_vs_shots.png", "bland_altman.png", "attention.png"):
         assert (tmp_path / "reports" / f).stat().st_size > 0, f
     assert "synthetic" in (tmp_path / "reports/results.md").read_text()
+    # the video-text stage: three models scored on the same TEST studies, their claims in the report
+    vc = json.loads((tmp_path / "results/videoclip/metrics.json").read_text())
+    assert {"image", "single", "multi"} <= set(vc) and vc["studies"]["TEST"] == 3
+    assert (tmp_path / "models/videoclip/multi-0.pt").is_file()
+    assert "more views beat one view" in (tmp_path / "reports/claims.md").read_text()
     zs = json.loads((tmp_path / "results/zeroshot/metrics.json").read_text())
     assert {"zeroshot", "trivial", "size_oracles"} <= set(zs)
     # nothing changed: a second repro runs nothing
